@@ -1,0 +1,79 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation_app.api.permissions import IsPixmoAdmin
+from annotation_app.api.serializers import AssignmentOutput, ProjectOutput
+from annotation_app.models import Image, ProjectKind
+from annotation_app.selectors.projects import project_get_visible, projects_visible_to
+from annotation_app.services.assignments import assignment_claim
+from annotation_app.services.projects import project_add_images, project_create
+
+
+class ProjectListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        slug = serializers.SlugField(max_length=80)
+        kind = serializers.ChoiceField(choices=ProjectKind.choices)
+        instructions = serializers.CharField(required=False, allow_blank=True, default="")
+        overlap_k = serializers.IntegerField(min_value=1, max_value=20, default=1)
+        min_duration_s = serializers.FloatField(min_value=0, default=60.0)
+        target_duration_s = serializers.FloatField(min_value=0, default=90.0)
+        max_duration_s = serializers.FloatField(min_value=1, default=300.0)
+        labels = serializers.ListField(child=serializers.CharField(max_length=300), default=list)
+
+        def validate(self, data):
+            if data["min_duration_s"] > data["max_duration_s"]:
+                raise serializers.ValidationError("min_duration_s must not exceed max_duration_s")
+            return data
+
+    def get_permissions(self):
+        return [IsPixmoAdmin()] if self.request.method == "POST" else super().get_permissions()
+
+    @extend_schema(responses=ProjectOutput(many=True))
+    def get(self, request):
+        return Response(ProjectOutput(projects_visible_to(user=request.user), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ProjectOutput})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = project_create(actor=request.user, **data.validated_data)
+        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses=ProjectOutput)
+    def get(self, request, project_id: int):
+        return Response(ProjectOutput(project_get_visible(user=request.user, project_id=project_id)).data)
+
+
+class ProjectImagesApi(APIView):
+    permission_classes = [IsPixmoAdmin]
+
+    class InputSerializer(serializers.Serializer):
+        image_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=100_000)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def post(self, request, project_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = project_get_visible(user=request.user, project_id=project_id)
+        ids = data.validated_data["image_ids"]
+        images = list(Image.objects.filter(pk__in=ids))
+        missing = sorted(set(ids) - {image.pk for image in images})
+        if missing:
+            return Response({"detail": f"images {missing[:10]} do not exist"}, status=status.HTTP_400_BAD_REQUEST)
+        added = project_add_images(project=project, images=images, actor=request.user)
+        return Response({"added": added})
+
+
+class ProjectNextApi(APIView):
+    """Claim the next item: returns the live assignment if the annotator already holds one."""
+
+    @extend_schema(request=None, responses={200: AssignmentOutput})
+    def post(self, request, project_id: int):
+        project = project_get_visible(user=request.user, project_id=project_id)
+        assignment = assignment_claim(annotator=request.user, project=project)
+        return Response(AssignmentOutput(assignment).data)

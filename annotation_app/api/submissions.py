@@ -1,0 +1,200 @@
+"""What annotators submit: recordings, point sets, ask threads, preference judgments."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation_app.models import AskThread, AskTurn, PointSet, PreferenceJudgment, Recording
+from annotation_app.selectors.assignments import assignment_get_own
+from annotation_app.selectors.media import file_url
+from annotation_app.selectors.submissions import ask_thread_get_visible, recording_caption, recording_get_visible
+from annotation_app.services.ask import ask_thread_accept, ask_thread_feedback, ask_thread_start
+from annotation_app.services.compare import SCREEN_CHOICES, judgment_submit
+from annotation_app.services.points import PointSetInput, point_sets_submit
+from annotation_app.services.recordings import recording_submit
+
+
+def _created(created: bool) -> int:
+    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
+class RecordingOutput(serializers.ModelSerializer):
+    audio_url = serializers.SerializerMethodField()
+    transcript = serializers.SerializerMethodField()
+    caption = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recording
+        fields = [
+            "id", "client_uuid", "assignment", "status", "mime", "byte_size", "sha256", "duration_s",
+            "client_duration_s", "checks", "flags", "failure_reason", "created_at", "audio_url",
+            "transcript", "caption",
+        ]
+
+    def get_audio_url(self, recording) -> str:
+        return file_url(field_file=recording.file)
+
+    def get_transcript(self, recording) -> str | None:
+        transcript = recording.transcripts.order_by("-created_at").first()
+        return transcript.text if transcript else None
+
+    def get_caption(self, recording) -> dict | None:
+        caption = recording_caption(recording=recording)
+        version = caption.current if caption else None
+        if version is None:
+            return None
+        return {"id": caption.pk, "text": version.text, "source": version.source, "flags": caption.guard_flags}
+
+
+class RecordingCreateApi(APIView):
+    """Upload a recording; repeating a client UUID returns the first result (200, not 201)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        audio = serializers.FileField()
+        client_uuid = serializers.UUIDField()
+        client_duration_s = serializers.FloatField(required=False, min_value=0, max_value=3600)
+
+    @extend_schema(request=InputSerializer, responses={201: RecordingOutput, 200: RecordingOutput})
+    def post(self, request, assignment_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = assignment_get_own(annotator=request.user, assignment_id=assignment_id)
+        recording, created = recording_submit(assignment=assignment, annotator=request.user, **data.validated_data)
+        return Response(RecordingOutput(recording).data, status=_created(created))
+
+
+class RecordingDetailApi(APIView):
+    @extend_schema(responses=RecordingOutput)
+    def get(self, request, recording_id: int):
+        return Response(RecordingOutput(recording_get_visible(user=request.user, recording_id=recording_id)).data)
+
+
+class PointSetOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PointSet
+        fields = ["id", "client_uuid", "label", "points", "not_present", "collection_method", "review_status"]
+
+
+class PointSetsCreateApi(APIView):
+    class PointInput(serializers.Serializer):
+        x_px = serializers.FloatField()
+        y_px = serializers.FloatField()
+
+    class SetInput(serializers.Serializer):
+        client_uuid = serializers.UUIDField()
+        label = serializers.CharField(max_length=300)
+        points = serializers.ListField(child=serializers.DictField(), default=list, max_length=500)
+        not_present = serializers.BooleanField(default=False)
+
+    class InputSerializer(serializers.Serializer):
+        point_sets = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=100)
+        finish = serializers.BooleanField(default=True)
+
+    @extend_schema(request=InputSerializer, responses={201: PointSetOutput(many=True)})
+    def post(self, request, assignment_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        inputs = [self._set(raw) for raw in data.validated_data["point_sets"]]
+        assignment = assignment_get_own(annotator=request.user, assignment_id=assignment_id)
+        rows = point_sets_submit(
+            assignment=assignment, annotator=request.user, point_sets=inputs, finish=data.validated_data["finish"]
+        )
+        return Response(PointSetOutput(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    def _set(self, raw: dict) -> PointSetInput:
+        one = self.SetInput(data=raw)
+        one.is_valid(raise_exception=True)
+        points = []
+        for point in one.validated_data["points"]:
+            parsed = self.PointInput(data=point)
+            parsed.is_valid(raise_exception=True)
+            points.append((parsed.validated_data["x_px"], parsed.validated_data["y_px"]))
+        values = one.validated_data
+        return PointSetInput(
+            client_uuid=values["client_uuid"], label=values["label"], points_px=points, not_present=values["not_present"]
+        )
+
+
+class AskTurnOutput(serializers.ModelSerializer):
+    class Meta:
+        model = AskTurn
+        fields = ["index", "role", "text", "status", "failure_reason", "created_at"]
+
+
+class AskThreadOutput(serializers.ModelSerializer):
+    turns = AskTurnOutput(many=True, read_only=True)
+
+    class Meta:
+        model = AskThread
+        fields = ["id", "client_uuid", "question", "points", "status", "final_answer", "review_status", "turns"]
+
+
+class AskStartApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        client_uuid = serializers.UUIDField()
+        question = serializers.CharField(max_length=2000)
+        points = serializers.ListField(child=serializers.DictField(), default=list, max_length=50)
+
+    @extend_schema(request=InputSerializer, responses={201: AskThreadOutput})
+    def post(self, request, assignment_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = assignment_get_own(annotator=request.user, assignment_id=assignment_id)
+        thread, created = ask_thread_start(assignment=assignment, annotator=request.user, **data.validated_data)
+        return Response(AskThreadOutput(thread).data, status=_created(created))
+
+
+class AskThreadDetailApi(APIView):
+    @extend_schema(responses=AskThreadOutput)
+    def get(self, request, thread_id: int):
+        return Response(AskThreadOutput(ask_thread_get_visible(user=request.user, thread_id=thread_id)).data)
+
+
+class AskFeedbackApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        feedback = serializers.CharField(max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses=AskThreadOutput)
+    def post(self, request, thread_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        thread = ask_thread_get_visible(user=request.user, thread_id=thread_id)
+        thread = ask_thread_feedback(thread=thread, annotator=request.user, **data.validated_data)
+        return Response(AskThreadOutput(thread).data)
+
+
+class AskAcceptApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        edited_answer = serializers.CharField(max_length=2000, required=False)
+
+    @extend_schema(request=InputSerializer, responses=AskThreadOutput)
+    def post(self, request, thread_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        thread = ask_thread_get_visible(user=request.user, thread_id=thread_id)
+        thread = ask_thread_accept(thread=thread, annotator=request.user, **data.validated_data)
+        return Response(AskThreadOutput(thread).data)
+
+
+class JudgmentOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PreferenceJudgment
+        fields = ["id", "client_uuid", "winner", "swapped", "created_at"]
+
+
+class JudgmentCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        client_uuid = serializers.UUIDField()
+        choice = serializers.ChoiceField(choices=SCREEN_CHOICES)
+
+    @extend_schema(request=InputSerializer, responses={201: JudgmentOutput})
+    def post(self, request, assignment_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = assignment_get_own(annotator=request.user, assignment_id=assignment_id)
+        judgment, created = judgment_submit(assignment=assignment, annotator=request.user, **data.validated_data)
+        return Response(JudgmentOutput(judgment).data, status=_created(created))

@@ -1,0 +1,1 @@
+"""Selectors read state: typed, keyword-only functions named <entity>_<query>."""

@@ -1,0 +1,1 @@
+"""Services change state: typed, keyword-only functions named <entity>_<action>."""

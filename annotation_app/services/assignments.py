@@ -1,0 +1,207 @@
+"""Work leases: claim the next item, renew by heartbeat, submit, skip, and expire.
+
+Concurrency contract: `WorkItem.open_slots` (overlap k minus live-or-finished assignments) is
+read and written only while holding the item's row lock — `SELECT … FOR UPDATE SKIP LOCKED` on
+PostgreSQL; on SQLite the whole write transaction holds the database lock (BEGIN IMMEDIATE) —
+so concurrent claimers never over-assign an item and never block on each other's rows.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotation_app.errors import Conflict, NoWorkAvailable, PermissionDenied
+from annotation_app.models import Assignment, Project, User, WorkItem
+from annotation_app.models.work import AssignmentStatus
+from annotation_app.services.audit import audit_log
+
+logger = logging.getLogger("pixmo.assignments")
+
+# A heartbeat gap longer than this counts as idle, not as active time.
+MAX_ACTIVE_GAP_S = 120.0
+CLAIM_CANDIDATES = 8
+
+
+def assignment_claim(*, annotator: User, project: Project) -> Assignment:
+    """The annotator's live assignment in the project, or a new lease on the next open item."""
+    if not project.is_active:
+        raise Conflict(f"project '{project.slug}' is closed")
+    current = _live_assignment(annotator=annotator, project=project)
+    if current is not None:
+        return current
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                item = _lock_next_item(annotator=annotator, project=project)
+                if item is None:
+                    raise NoWorkAvailable(f"no open items left for you in project '{project.slug}'")
+                return _create_assignment(item=item, annotator=annotator, project=project)
+        except IntegrityError:
+            # The same annotator claimed in two tabs at once; the loser retries.
+            continue
+    raise Conflict("could not claim an item, try again")
+
+
+def _live_assignment(*, annotator: User, project: Project) -> Assignment | None:
+    return (
+        Assignment.objects.filter(
+            annotator=annotator, project=project, status=AssignmentStatus.ACTIVE, expires_at__gt=timezone.now()
+        )
+        .select_related("work_item__image")
+        .first()
+    )
+
+
+def _lock_next_item(*, annotator: User, project: Project) -> WorkItem | None:
+    """Should be called inside a transaction: returns the next open item, row-locked."""
+    candidates = (
+        WorkItem.objects.filter(project=project, open_slots__gt=0)
+        .exclude(assignments__annotator=annotator)
+        .order_by("id")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        return candidates.select_for_update(skip_locked=True, of=("self",)).first()
+    # SQLite: BEGIN IMMEDIATE already serialises writers; a conditional decrement is the guard.
+    return candidates.first()
+
+
+def _create_assignment(*, item: WorkItem, annotator: User, project: Project) -> Assignment:
+    """Should be called while holding the item's lock (see `_lock_next_item`)."""
+    updated = WorkItem.objects.filter(pk=item.pk, open_slots__gt=0).update(open_slots=F("open_slots") - 1)
+    if not updated:
+        raise NoWorkAvailable(f"no open items left for you in project '{project.slug}'")
+    now = timezone.now()
+    assignment = Assignment.objects.create(
+        work_item=item,
+        project=project,
+        annotator=annotator,
+        expires_at=now + timedelta(seconds=settings.PIXMO_LEASE_SECONDS),
+        heartbeat_at=now,
+    )
+    audit_log(actor=annotator, action="assignment.claim", target=assignment, work_item=item.pk)
+    return assignment
+
+
+@transaction.atomic
+def assignment_heartbeat(*, assignment: Assignment, annotator: User) -> Assignment:
+    """Renew the lease and add the time since the last heartbeat (capped) to active time."""
+    assignment = _locked_own(assignment=assignment, annotator=annotator)
+    now = timezone.now()
+    if assignment.expires_at <= now:
+        raise Conflict("the lease on this item has expired; claim a new item")
+    gap = (now - assignment.heartbeat_at).total_seconds()
+    assignment.active_seconds += min(max(gap, 0.0), MAX_ACTIVE_GAP_S)
+    assignment.heartbeat_at = now
+    assignment.expires_at = now + timedelta(seconds=settings.PIXMO_LEASE_SECONDS)
+    assignment.save(update_fields=["active_seconds", "heartbeat_at", "expires_at"])
+    return assignment
+
+
+def assignment_lock_for_submission(*, assignment: Assignment, annotator: User) -> Assignment:
+    """Should be called inside the submitting service's transaction; returns the row locked.
+
+    A submission is accepted while the lease is active. Work that arrives after beat expired
+    the lease is kept too (nothing an annotator made is thrown away): it re-takes a slot if the
+    item still has one, otherwise it is stored without holding a slot, so k is never exceeded.
+    """
+    assignment = _locked_own(assignment=assignment, annotator=annotator)
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise Conflict("this assignment was already submitted")
+    if assignment.status == AssignmentStatus.SKIPPED:
+        raise Conflict("this assignment was skipped")
+    return assignment
+
+
+def assignment_finish(*, assignment: Assignment) -> Assignment:
+    """Should be called while holding the assignment's row lock, inside the submitting transaction.
+
+    The slot stays taken: a submitted assignment counts toward the item's overlap k.
+    """
+    if assignment.status == AssignmentStatus.EXPIRED:
+        retaken = WorkItem.objects.filter(pk=assignment.work_item_id, open_slots__gt=0).update(
+            open_slots=F("open_slots") - 1
+        )
+        if not retaken:
+            return assignment  # stored as late work; the item's k live-or-finished stay intact
+    now = timezone.now()
+    gap = (now - assignment.heartbeat_at).total_seconds()
+    assignment.active_seconds += min(max(gap, 0.0), MAX_ACTIVE_GAP_S)
+    assignment.status = AssignmentStatus.SUBMITTED
+    assignment.finished_at = now
+    assignment.heartbeat_at = now
+    assignment.save(update_fields=["status", "finished_at", "heartbeat_at", "active_seconds"])
+    WorkItem.objects.filter(pk=assignment.work_item_id).update(finished_count=F("finished_count") + 1)
+    return assignment
+
+
+@transaction.atomic
+def assignment_skip(*, assignment: Assignment, annotator: User) -> Assignment:
+    """Give the item back to the pool; this annotator will not be offered it again."""
+    assignment = _locked_own(assignment=assignment, annotator=annotator)
+    _release(assignment=assignment, status=AssignmentStatus.SKIPPED)
+    audit_log(actor=annotator, action="assignment.skip", target=assignment)
+    return assignment
+
+
+def assignments_expire(*, now=None) -> int:
+    """Return expired leases to the pool (beat runs this every minute); returns how many."""
+    now = now or timezone.now()
+    expired_ids = list(
+        Assignment.objects.filter(status=AssignmentStatus.ACTIVE, expires_at__lte=now).values_list("id", flat=True)
+    )
+    count = 0
+    for assignment_id in expired_ids:
+        with transaction.atomic():
+            assignment = (
+                Assignment.objects.select_for_update()
+                .filter(pk=assignment_id, status=AssignmentStatus.ACTIVE, expires_at__lte=now)
+                .first()
+            )
+            if assignment is None:  # renewed or submitted since we looked
+                continue
+            _release(assignment=assignment, status=AssignmentStatus.EXPIRED)
+            audit_log(actor=None, action="assignment.expire", target=assignment)
+            count += 1
+    if count:
+        logger.info("assignments.expire count=%d", count)
+    return count
+
+
+def _release(*, assignment: Assignment, status: str) -> None:
+    """Should be called while holding the assignment's row lock, inside a transaction."""
+    if assignment.status != AssignmentStatus.ACTIVE:
+        raise Conflict(f"this assignment is already {assignment.status}")
+    assignment.status = status
+    assignment.finished_at = timezone.now()
+    assignment.save(update_fields=["status", "finished_at"])
+    # The UPDATE takes the item's row lock, so a claimer sees the freed slot only after commit.
+    WorkItem.objects.filter(pk=assignment.work_item_id).update(open_slots=F("open_slots") + 1)
+
+
+def _locked_own(*, assignment: Assignment, annotator: User) -> Assignment:
+    if assignment.annotator_id != annotator.pk:
+        raise PermissionDenied("this assignment belongs to another annotator")
+    return Assignment.objects.select_for_update().get(pk=assignment.pk)
+
+
+def assignment_get_active(*, assignment_id: int, annotator: User) -> Assignment:
+    """The annotator's own assignment, which must still be live for a submission to land."""
+    assignment = (
+        Assignment.objects.select_related("work_item__image", "project").filter(pk=assignment_id).first()
+    )
+    if assignment is None or assignment.annotator_id != annotator.pk:
+        raise PermissionDenied("this assignment does not exist or belongs to another annotator")
+    return assignment
+
+
+@transaction.atomic
+def problem_report_create(*, assignment: Assignment, reporter: User, reason: str):
+    from annotation_app.models import ProblemReport
+
+    report = ProblemReport.objects.create(work_item=assignment.work_item, reporter=reporter, reason=reason.strip())
+    audit_log(actor=reporter, action="item.report_problem", target=report)
+    return report

@@ -1,0 +1,94 @@
+"""Pointing: every instance of a label, stored in pixels and in 0–100 percent of the image."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from annotation_app.errors import Conflict, ServiceError
+from annotation_app.models import Assignment, PointSet, ProjectKind, User
+from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
+from annotation_app.services.audit import audit_log
+
+MAX_POINTS_PER_SET = 500
+MAX_LABEL_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class PointSetInput:
+    client_uuid: uuid.UUID
+    label: str
+    points_px: list[tuple[float, float]]  # pixels of the original image
+    not_present: bool = False
+
+
+def points_to_record(*, points_px: list[tuple[float, float]], width: int, height: int) -> list[dict]:
+    """Pixels → [{x_px, y_px, x, y}] with x, y in 0–100 percent of width and height."""
+    records = []
+    for x_px, y_px in points_px:
+        if not (0 <= x_px <= width and 0 <= y_px <= height):
+            raise ServiceError(f"point ({x_px}, {y_px}) lies outside the {width}×{height} px image")
+        records.append(
+            {
+                "x_px": round(float(x_px), 2),
+                "y_px": round(float(y_px), 2),
+                "x": round(100.0 * x_px / width, 3),
+                "y": round(100.0 * y_px / height, 3),
+            }
+        )
+    return records
+
+
+@transaction.atomic
+def point_sets_submit(
+    *, assignment: Assignment, annotator: User, point_sets: list[PointSetInput], finish: bool = True
+) -> list[PointSet]:
+    """Store the point sets of one image; repeated client UUIDs return the stored rows."""
+    project = assignment.project
+    if project.kind != ProjectKind.POINTS:
+        raise ServiceError("point sets belong to pointing projects only")
+    if not point_sets:
+        raise ServiceError("send at least one point set (or an explicit 'not present')")
+    stored = list(PointSet.objects.filter(client_uuid__in=[ps.client_uuid for ps in point_sets]))
+    if stored:
+        if any(row.annotator_id != annotator.pk for row in stored):
+            raise Conflict("these client UUIDs were already used by another annotator")
+        return stored
+    assignment = assignment_lock_for_submission(assignment=assignment, annotator=annotator)
+    image = assignment.work_item.image
+    rows = [_point_set(assignment, annotator, project, image, ps) for ps in point_sets]
+    try:
+        with transaction.atomic():
+            PointSet.objects.bulk_create(rows)
+    except IntegrityError:
+        raise Conflict("a point set with one of these client UUIDs already exists") from None
+    if finish:
+        assignment_finish(assignment=assignment)
+    audit_log(actor=annotator, action="points.submit", target=assignment, sets=len(rows))
+    return rows
+
+
+def _point_set(assignment, annotator, project, image, ps: PointSetInput) -> PointSet:
+    label = ps.label.strip()
+    if not label:
+        raise ServiceError("each point set needs a label or referring expression")
+    if len(label) > MAX_LABEL_LENGTH:
+        raise ServiceError(f"the label is longer than {MAX_LABEL_LENGTH} characters")
+    if project.labels and label not in project.labels:
+        raise ServiceError(f"'{label}' is not in this project's label list")
+    if ps.not_present and ps.points_px:
+        raise ServiceError("a 'not present' answer cannot carry points")
+    if not ps.not_present and not ps.points_px:
+        raise ServiceError("place at least one point, or answer 'not present'")
+    if len(ps.points_px) > MAX_POINTS_PER_SET:
+        raise ServiceError(f"at most {MAX_POINTS_PER_SET} points per label")
+    return PointSet(
+        assignment=assignment,
+        work_item_id=assignment.work_item_id,
+        annotator=annotator,
+        client_uuid=ps.client_uuid,
+        label=label,
+        points=points_to_record(points_px=ps.points_px, width=image.width, height=image.height),
+        not_present=ps.not_present,
+        collection_method=project.collection_method,
+    )

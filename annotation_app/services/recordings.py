@@ -1,0 +1,109 @@
+"""The audio receipt: store what the browser recorded, exactly once per client UUID."""
+
+import hashlib
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from annotation_app.errors import Conflict, ServiceError
+from annotation_app.models import Assignment, ProjectKind, Recording, User
+from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
+from annotation_app.services.audit import audit_log
+
+logger = logging.getLogger("pixmo.recordings")
+
+# What browsers' MediaRecorder produces, plus the files people upload by hand.
+AUDIO_TYPES = {
+    "audio/webm": "webm",
+    "audio/ogg": "ogg",
+    "audio/mp4": "m4a",
+    "audio/aac": "aac",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/flac": "flac",
+    "audio/mpeg": "mp3",
+}
+
+
+def recording_submit(
+    *,
+    assignment: Assignment,
+    annotator: User,
+    audio: UploadedFile,
+    client_uuid: uuid.UUID,
+    client_duration_s: float | None = None,
+) -> tuple[Recording, bool]:
+    """Store a recording; a repeated client UUID returns the first one with created=False."""
+    existing = Recording.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        return _same_owner(existing, annotator), False
+    mime = _audio_mime(audio)
+    if assignment.project.kind != ProjectKind.CAPTION:
+        raise ServiceError("recordings belong to caption projects only")
+    try:
+        recording = _store(
+            assignment=assignment, annotator=annotator, audio=audio, mime=mime,
+            client_uuid=client_uuid, client_duration_s=client_duration_s,
+        )
+    except IntegrityError:
+        # The same upload raced itself (a retry while the first was still in flight).
+        return _same_owner(Recording.objects.get(client_uuid=client_uuid), annotator), False
+    return recording, True
+
+
+def _store(*, assignment, annotator, audio, mime, client_uuid, client_duration_s) -> Recording:
+    data = audio.read()
+    with transaction.atomic():
+        assignment = assignment_lock_for_submission(assignment=assignment, annotator=annotator)
+        recording = Recording(
+            assignment=assignment,
+            work_item_id=assignment.work_item_id,
+            annotator=annotator,
+            client_uuid=client_uuid,
+            sha256=hashlib.sha256(data).hexdigest(),
+            mime=mime,
+            byte_size=len(data),
+            client_duration_s=client_duration_s,
+        )
+        recording.file.save(f"{client_uuid}.{AUDIO_TYPES[mime]}", audio, save=False)
+        try:
+            with transaction.atomic():
+                recording.save()
+        except IntegrityError:
+            recording.file.delete(save=False)
+            raise
+        assignment_finish(assignment=assignment)
+        audit_log(actor=annotator, action="recording.submit", target=recording, bytes=len(data))
+        transaction.on_commit(lambda: _enqueue_pipeline(recording.pk))
+    return recording
+
+
+def _enqueue_pipeline(recording_id: int) -> None:
+    from annotation_app.tasks import recording_pipeline_enqueue
+
+    recording_pipeline_enqueue(recording_id=recording_id)
+
+
+def _audio_mime(audio: UploadedFile) -> str:
+    mime = (audio.content_type or "").split(";")[0].strip().lower()
+    if mime not in AUDIO_TYPES:
+        raise ServiceError(
+            f"audio type '{mime or 'unknown'}' is not accepted; send one of {', '.join(sorted(AUDIO_TYPES))}"
+        )
+    if audio.size == 0:
+        raise ServiceError("the audio file is empty")
+    if audio.size > settings.PIXMO_MAX_AUDIO_BYTES:
+        raise ServiceError(
+            f"the audio file is {audio.size:,} bytes, over the {settings.PIXMO_MAX_AUDIO_BYTES:,}-byte limit"
+        )
+    return mime
+
+
+def _same_owner(recording: Recording, annotator: User) -> Recording:
+    if recording.annotator_id != annotator.pk:
+        raise Conflict("this client UUID was already used by another annotator")
+    return recording

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+
+from annotation_app import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include("annotation_app.api.urls")),
+    path("admin/", admin.site.urls),
+    re_path(r"^media/(?P<path>.+)$", views.protected_media, name="media"),
+]

@@ -1,0 +1,1 @@
+"""pixmo_builders"""

@@ -1,0 +1,1 @@
+"""The `pixmo` command line: a thin door onto the platform's four parts."""

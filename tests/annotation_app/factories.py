@@ -1,0 +1,69 @@
+"""factory_boy factories for the data model; images are generated, never downloaded."""
+
+import hashlib
+import io
+
+import factory
+from django.core.files.base import ContentFile
+from PIL import Image as PILImage
+
+from annotation_app.models import CompareItem, Image, Project, Role, User, WorkItem
+
+
+def png_bytes(width: int = 64, height: int = 48, colour=(200, 80, 40)) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (width, height), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.ANNOTATOR
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+
+
+class ImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Image
+
+    width = 64
+    height = 48
+    mime = "image/png"
+    byte_size = 100
+    sha256 = factory.Sequence(lambda n: hashlib.sha256(f"image-{n}".encode()).hexdigest())
+    file = factory.LazyAttribute(lambda o: ContentFile(png_bytes(o.width, o.height), name=f"{o.sha256}.png"))
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    slug = factory.Sequence(lambda n: f"project-{n}")
+    kind = "caption"
+    overlap_k = 1
+
+
+class WorkItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkItem
+
+    project = factory.SubFactory(ProjectFactory)
+    image = factory.SubFactory(ImageFactory)
+    open_slots = factory.LazyAttribute(lambda o: o.project.overlap_k)
+
+
+class CompareItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CompareItem
+
+    work_item = factory.SubFactory(WorkItemFactory, project=factory.SubFactory(ProjectFactory, kind="compare"))
+    prompt = "What is in the image?"
+    model_a = "model-a"
+    response_a = "A red square."
+    model_b = "model-b"
+    response_b = "An orange rectangle."
