@@ -1,0 +1,1 @@
+"""Pure numerical analyses of collected data; nothing here imports Django."""

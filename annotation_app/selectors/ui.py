@@ -1,0 +1,49 @@
+"""What the annotator task pages need to start: the project's settings and the API routes."""
+
+from django.urls import reverse
+
+from annotation_app.models import Project, User
+from annotation_app.selectors.projects import project_get_visible
+
+# The seven guiding questions of the spoken-caption protocol; they stay on screen.
+CAPTION_QUESTIONS = (
+    "What is the image at first glance?",
+    "What are the objects and their counts?",
+    "What does the text say?",
+    "What are the positions of the objects?",
+    "What subtle details are noticeable?",
+    "What is in the background?",
+    "What is the style and color?",
+)
+
+
+def task_page_context(*, user: User, project_id: int) -> dict:
+    """Template context of a task page; raises NotFound when the project is not open to the user."""
+    project = project_get_visible(user=user, project_id=project_id)
+    return {
+        "project": project,
+        "questions": CAPTION_QUESTIONS,
+        "task_config": task_config(project=project),
+        "template_name": f"annotation_app/ui/{project.kind}.html",
+    }
+
+
+def task_config(*, project: Project) -> dict:
+    """The JSON the page's script starts from (rendered with json_script, so it stays escaped)."""
+    return {
+        "project": {
+            "id": project.pk,
+            "name": project.name,
+            "kind": project.kind,
+            "min_duration_s": project.min_duration_s,
+            "target_duration_s": project.target_duration_s,
+            "max_duration_s": project.max_duration_s,
+            "labels": list(project.labels or []),
+            "collection_method": project.collection_method,
+        },
+        "urls": {
+            "next": reverse("api-project-next", args=[project.pk]),
+            "home": reverse("home"),
+            "login": reverse("login"),
+        },
+    }

@@ -1,0 +1,17 @@
+"""Thin views: each renders a task page; the page's script talks to the REST API."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from annotation_app.errors import NotFound
+from annotation_app.selectors.ui import task_page_context
+
+
+@login_required
+def task_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    try:
+        context = task_page_context(user=request.user, project_id=project_id)
+    except NotFound as error:
+        raise Http404(str(error)) from None
+    return render(request, context["template_name"], context)

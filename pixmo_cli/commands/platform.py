@@ -1,0 +1,58 @@
+"""Platform commands that need the database: image import, demo seed, lease sweep."""
+
+import argparse
+
+from pixmo_cli.django_setup import setup_django
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import-images",
+        help="import images from a folder, a file of URLs, or s3://bucket/prefix",
+        description="Verify, EXIF-orient, hash and dedupe images; optionally add them to a project.",
+    )
+    parser.add_argument("source", help="a folder, a .txt/.csv file of URLs, or s3://bucket/prefix")
+    parser.add_argument("--project", help="slug of a project to add the images to")
+    parser.add_argument("--license", default="", help="licence recorded for every image")
+    parser.add_argument("--user", help="username recorded as the importer")
+    parser.set_defaults(func=_import_images)
+
+    seed = subparsers.add_parser("seed-demo", help="create demo users, a project of each kind and demo images")
+    seed.set_defaults(func=_seed_demo)
+
+    expire = subparsers.add_parser("expire-leases", help="return expired assignments to the pool now")
+    expire.set_defaults(func=_expire_leases)
+
+
+def _call(name: str, *args, **options) -> int:
+    setup_django()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError as DjangoCommandError
+
+    from pixmo_cli.main import CommandError
+
+    try:
+        call_command(name, *args, **options)
+    except DjangoCommandError as error:
+        if getattr(error, "returncode", 1) == 1 and "refused" in str(error):
+            print(f"pixmo: {error}.")
+            return 1
+        raise CommandError(str(error)) from None
+    return 0
+
+
+def _import_images(args: argparse.Namespace) -> int:
+    options = {"license": args.license, "project": args.project, "user": args.user}
+    return _call("import_images", args.source, **options)
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    return _call("seed_demo")
+
+
+def _expire_leases(args: argparse.Namespace) -> int:
+    setup_django()
+    from annotation_app.services.assignments import assignments_expire
+
+    print(f"returned {assignments_expire()} expired assignments to the pool")
+    return 0
