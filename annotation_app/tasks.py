@@ -245,3 +245,18 @@ def _latest_per_recording(work_item_id: int) -> list[Transcript]:
     for transcript in Transcript.objects.filter(recording__work_item_id=work_item_id).order_by("created_at"):
         latest[transcript.recording_id] = transcript
     return list(latest.values())
+
+
+@shared_task(name="annotation_app.tasks.release_export_task", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
+def release_export_task(*, release_id: int) -> None:
+    from annotation_app.models import DatasetRelease
+    from annotation_app.services.releases import release_export
+
+    release = DatasetRelease.objects.filter(pk=release_id).first()
+    if release is None or release.status == "complete":
+        return
+    started = time.perf_counter()
+    release = release_export(release=release)
+    logger.info("export release=%s datasets=%s counts=%s total=%sms", release.name, release.datasets,
+                release.counts, _ms(started, time.perf_counter()))

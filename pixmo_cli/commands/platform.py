@@ -20,6 +20,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     seed = subparsers.add_parser("seed-demo", help="create demo users, a project of each kind and demo images")
     seed.set_defaults(func=_seed_demo)
 
+    export = subparsers.add_parser(
+        "export", help="export accepted annotations as a PixMo release (folder or s3://)",
+        description="Write parquet + tar shards + manifest + data card; run again with the same name to resume.",
+    )
+    export.add_argument("name", help="release name; reusing an unfinished one resumes it")
+    export.add_argument("--datasets", nargs="+", default=["pixmo-cap"])
+    export.add_argument("--out", help="folder or s3://bucket/prefix (default: PIXMO_RELEASES_URI/NAME)")
+    export.add_argument("--projects", nargs="*", default=[])
+    export.add_argument("--annotators", nargs="*", default=[])
+    export.add_argument("--since")
+    export.add_argument("--until")
+    export.add_argument("--include-unreviewed", action="store_true")
+    export.set_defaults(func=_export)
+
     expire = subparsers.add_parser("expire-leases", help="return expired assignments to the pool now")
     expire.set_defaults(func=_expire_leases)
 
@@ -44,6 +58,12 @@ def _call(name: str, *args, **options) -> int:
 def _import_images(args: argparse.Namespace) -> int:
     options = {"license": args.license, "project": args.project, "user": args.user}
     return _call("import_images", args.source, **options)
+
+
+def _export(args: argparse.Namespace) -> int:
+    options = {"datasets": args.datasets, "out": args.out, "projects": args.projects, "annotators": args.annotators,
+               "since": args.since, "until": args.until, "include_unreviewed": args.include_unreviewed}
+    return _call("export_release", args.name, **options)
 
 
 def _seed_demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,148 @@
+"""Accepted rows as plain builder sources, streamed with server-side cursors (no ORM object leaves).
+
+Each generator orders by primary key over a fixed filter, so a resumed export sees the same stream.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from annotation_app.models import AskThread, CapQADialogue, Caption, Image, PointSet, ReviewStatus
+from pixmo_builders.builders.sources import (
+    CaptionSource,
+    CountSource,
+    DialogueSource,
+    PointExplanationSource,
+    PointSetSource,
+    PointsEvalSource,
+    QuestionAnswerSource,
+)
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    projects: tuple[str, ...] = ()  # slugs; empty: all
+    annotators: tuple[str, ...] = ()  # usernames; empty: all
+    since: datetime | None = None
+    until: datetime | None = None
+    accepted_only: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "projects": list(self.projects), "annotators": list(self.annotators),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "accepted_only": self.accepted_only,
+        }
+
+
+def _filtered(queryset: QuerySet, filters: ExportFilters, *, item: str, annotator: str, reviewed: bool = True) -> QuerySet:
+    if filters.projects:
+        queryset = queryset.filter(**{f"{item}__project__slug__in": filters.projects})
+    if filters.annotators:
+        queryset = queryset.filter(**{f"{annotator}__username__in": filters.annotators})
+    if filters.since:
+        queryset = queryset.filter(created_at__gte=filters.since)
+    if filters.until:
+        queryset = queryset.filter(created_at__lt=filters.until)
+    if filters.accepted_only and reviewed:
+        queryset = queryset.filter(review_status=ReviewStatus.ACCEPTED)
+    return queryset.order_by("pk")
+
+
+def image_ref(image: Image) -> str:
+    """The released `image_url`: where the image came from, else its stable storage key."""
+    return image.source_url or image.file.name
+
+
+def _loader(image: Image):
+    def load() -> bytes:
+        with image.file.open("rb") as handle:
+            return handle.read()
+
+    return load
+
+
+def caption_sources(filters: ExportFilters) -> Iterator[CaptionSource]:
+    captions = _filtered(Caption.objects.select_related("work_item__image"), filters,
+                         item="work_item", annotator="transcripts__recording__annotator").distinct()
+    for caption in captions.iterator(chunk_size=CHUNK):
+        version = caption.current
+        transcripts = [t.text for t in caption.transcripts.order_by("pk")]
+        image = caption.work_item.image
+        yield CaptionSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
+                            caption=version.text, transcripts=transcripts)
+
+
+def point_set_queryset(filters: ExportFilters) -> QuerySet:
+    return _filtered(PointSet.objects.select_related("work_item__image"), filters, item="work_item", annotator="annotator")
+
+
+def point_sources(filters: ExportFilters) -> Iterator[PointSetSource]:
+    for point_set in point_set_queryset(filters).filter(work_item__image__is_eval_holdout=False).iterator(chunk_size=CHUNK):
+        image = point_set.work_item.image
+        yield PointSetSource(
+            image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image), label=point_set.label,
+            points_percent=[(p["x"], p["y"]) for p in point_set.points], not_present=point_set.not_present,
+            collection_method=point_set.collection_method,
+        )
+
+
+def points_eval_sources(filters: ExportFilters) -> Iterator[PointsEvalSource]:
+    for point_set in point_set_queryset(filters).filter(work_item__image__is_eval_holdout=True).iterator(chunk_size=CHUNK):
+        image = point_set.work_item.image
+        yield PointsEvalSource(
+            image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image), label=point_set.label,
+            points_percent=[(p["x"], p["y"]) for p in point_set.points], masks=point_set.masks or None,
+        )
+
+
+def count_sources(filters: ExportFilters) -> Iterator[CountSource]:
+    queryset = point_set_queryset(filters).filter(collection_method="counting", not_present=False)
+    for point_set in queryset.iterator(chunk_size=CHUNK):
+        image = point_set.work_item.image
+        yield CountSource(
+            image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image), label=point_set.label,
+            count=len(point_set.points), points_px=[(p["x_px"], p["y_px"]) for p in point_set.points],
+        )
+
+
+def _accepted_threads(filters: ExportFilters) -> QuerySet:
+    return _filtered(AskThread.objects.select_related("work_item__image").filter(status="accepted"), filters,
+                     item="work_item", annotator="annotator")
+
+
+def ask_sources(filters: ExportFilters) -> Iterator[QuestionAnswerSource]:
+    for thread in _accepted_threads(filters).filter(points=[]).iterator(chunk_size=CHUNK):
+        image = thread.work_item.image
+        yield QuestionAnswerSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
+                                   question=thread.question, answer=thread.final_answer)
+
+
+def point_explanation_sources(filters: ExportFilters) -> Iterator[PointExplanationSource]:
+    threads = _accepted_threads(filters).exclude(points=[]).filter(Q(final_answer__contains="<point"))
+    for thread in threads.iterator(chunk_size=CHUNK):
+        image = thread.work_item.image
+        yield PointExplanationSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
+                                     question=thread.question, response=thread.final_answer)
+
+
+def capqa_sources(filters: ExportFilters) -> Iterator[DialogueSource]:
+    dialogues = CapQADialogue.objects.select_related("caption_version__caption__work_item__image").order_by("pk")
+    if filters.accepted_only:
+        dialogues = dialogues.filter(caption_version__caption__review_status=ReviewStatus.ACCEPTED)
+    if filters.projects:
+        dialogues = dialogues.filter(caption_version__caption__work_item__project__slug__in=filters.projects)
+    for dialogue in dialogues.iterator(chunk_size=CHUNK):
+        image = dialogue.caption_version.caption.work_item.image
+        yield DialogueSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
+                             turns=[(t["question"], t["answer"]) for t in dialogue.turns])
+
+
+def eval_holdout_sha256() -> frozenset[str]:
+    return frozenset(Image.objects.filter(is_eval_holdout=True).values_list("sha256", flat=True))

@@ -1,0 +1,118 @@
+"""Export: accepted rows from the database → a PixMo release that standard readers load."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from annotation_app.models import (
+    AskThread, Assignment, Caption, CaptionVersion, DatasetRelease, ModelProvenance, PointSet, Recording, Transcript,
+)
+from annotation_app.selectors.export import ExportFilters
+from annotation_app.services.releases import release_create, release_export
+from pixmo_builders.reader import iter_samples
+from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory, WorkItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def assignment_for(item, user):
+    return Assignment.objects.create(work_item=item, project=item.project, annotator=user,
+                                     expires_at="2030-01-01T00:00:00Z", heartbeat_at="2030-01-01T00:00:00Z")
+
+
+def accepted_caption(item, user, text, review_status="accepted"):
+    asr = ModelProvenance.objects.create(kind="asr", model_name="tiny.en", model_revision="abc")
+    llm = ModelProvenance.objects.create(kind="llm", model_name="SmolLM2-135M-Instruct", prompt_id="refine.single@1",
+                                         prompt_hash="f" * 64)
+    recording = Recording.objects.create(assignment=assignment_for(item, user), work_item=item, annotator=user,
+                                         client_uuid=uuid.uuid4(), sha256="0" * 64, mime="audio/webm", byte_size=1)
+    transcript = Transcript.objects.create(recording=recording, model_key="k", text=f"um so {text}", provenance=asr)
+    caption = Caption.objects.create(work_item=item, refine_key=str(uuid.uuid4()), review_status=review_status)
+    caption.transcripts.add(transcript)
+    CaptionVersion.objects.create(caption=caption, number=1, text=text, source="llm", provenance=llm)
+
+
+def point_set(item, user, label, points, review_status="accepted", not_present=False):
+    PointSet.objects.create(
+        assignment=assignment_for(item, user), work_item=item, annotator=user, client_uuid=uuid.uuid4(), label=label,
+        points=[{"x_px": x * 0.64, "y_px": y * 0.48, "x": x, "y": y} for x, y in points], not_present=not_present,
+        review_status=review_status,
+    )
+
+
+@pytest.fixture
+def collected():
+    user = UserFactory()
+    captions = ProjectFactory(kind="caption", slug="caps")
+    accepted_caption(WorkItemFactory(project=captions), user, "A red square on white.")
+    accepted_caption(WorkItemFactory(project=captions), UserFactory(), "A rejected caption.", review_status="rejected")
+    pointing = ProjectFactory(kind="points", slug="pts")
+    item = WorkItemFactory(project=pointing)
+    point_set(item, user, "square", [(50.0, 25.0), (10.0, 90.0)])
+    point_set(WorkItemFactory(project=pointing), user, "dog", [], not_present=True)
+    point_set(WorkItemFactory(project=pointing), user, "cat", [(1.0, 1.0)], review_status="pending")
+    held_out = WorkItemFactory(project=pointing, image=ImageFactory(is_eval_holdout=True))
+    point_set(held_out, user, "square", [(40.0, 40.0)])
+    ask = ProjectFactory(kind="ask", slug="ask")
+    ask_item = WorkItemFactory(project=ask)
+    AskThread.objects.create(assignment=assignment_for(ask_item, user), work_item=ask_item, annotator=user,
+                             client_uuid=uuid.uuid4(), question="What colour is it?", final_answer="Red.",
+                             status="accepted", review_status="accepted")
+    return held_out.image
+
+
+def test_export_writes_every_dataset_with_only_accepted_rows(collected, tmp_path):
+    release = release_create(
+        name="r1", datasets=["pixmo-cap", "pixmo-points", "pixmo-points-eval", "pixmo-ask-model-anything"],
+        filters=ExportFilters(), uri=str(tmp_path / "r1"),
+    )
+    release = release_export(release=release)
+    assert release.status == "complete" and release.progress == 1.0
+    cap_dir = Path(release.uri) / "pixmo-cap"
+    manifest = json.loads((cap_dir / "manifest.json").read_text())
+    assert release.counts["pixmo-cap"] == {split: v["rows"] for split, v in manifest["splits"].items()} == {"train": 1}
+    rows = pq.read_table(sorted((cap_dir / "data").glob("*.parquet"))).to_pylist()
+    assert [r["caption"] for r in rows] == ["A red square on white."]
+    assert rows[0]["transcripts"] == ["um so A red square on white."]
+    assert set(rows[0]) == {"image_url", "caption", "transcripts"}
+    card = (cap_dir / "README.md").read_text()
+    assert "tiny.en" in card and "SmolLM2-135M-Instruct" in card
+    points_dir = Path(release.uri) / "pixmo-points"
+    point_rows = [r for f in sorted((points_dir / "data").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+    assert sorted(r["label"] for r in point_rows) == ["dog", "square"]  # pending and held-out rows left out
+    assert {r["count"] for r in point_rows if r["label"] == "dog"} == {0}
+    assert collected.sha256 not in {r["image_sha256"] for r in point_rows}
+    eval_rows = pq.read_table(sorted((Path(release.uri) / "pixmo-points-eval" / "data").glob("*.parquet"))).to_pylist()
+    assert [r["image_sha256"] for r in eval_rows] == [collected.sha256]
+    splits = json.loads((points_dir / "manifest.json").read_text())["splits"]
+    samples = [s for split in splits for s in iter_samples(str(points_dir), split=split)]
+    assert samples and all(s.image_bytes.startswith(b"\x89PNG") for s in samples)
+
+
+def test_export_command_resumes_an_unfinished_release_and_refuses_a_finished_one(collected, tmp_path):
+    release = release_create(name="r2", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "r2"))
+    call_command("export_release", "r2", verbosity=0)
+    assert DatasetRelease.objects.get(pk=release.pk).status == "complete"
+    with pytest.raises(CommandError, match="already complete"):
+        call_command("export_release", "r2", verbosity=0)
+
+
+def test_unknown_dataset_is_refused_with_the_list(tmp_path):
+    with pytest.raises(CommandError, match="choose datasets from"):
+        call_command("export_release", "r3", datasets=["pixmo-video"], out=str(tmp_path), verbosity=0)
+    assert not DatasetRelease.objects.exists()
+
+
+def test_include_unreviewed_exports_pending_work_and_says_so(collected, tmp_path):
+    release = release_create(name="r4", datasets=["pixmo-points"], filters=ExportFilters(accepted_only=False),
+                             uri=str(tmp_path / "r4"))
+    release = release_export(release=release)
+    assert release.filters["accepted_only"] is False
+    labels = [r["label"] for f in sorted((Path(release.uri) / "pixmo-points" / "data").glob("*.parquet"))
+              for r in pq.read_table(f).to_pylist()]
+    assert "cat" in labels
