@@ -190,6 +190,7 @@ STAGE_TASKS = {
     ).apply_async(),
     ("refine", "recording"): lambda target_id: caption_refine_task.delay(recording_id=target_id),
     ("answer", "ask_turn"): lambda target_id: ask_answer_task.delay(ask_turn_id=target_id),
+    ("capqa", "caption_version"): lambda target_id: capqa_generate_task.delay(caption_version_id=target_id),
 }
 
 
@@ -260,3 +261,35 @@ def release_export_task(*, release_id: int) -> None:
     release = release_export(release=release)
     logger.info("export release=%s datasets=%s counts=%s total=%sms", release.name, release.datasets,
                 release.counts, _ms(started, time.perf_counter()))
+
+
+def capqa_enqueue(*, caption_version_id: int) -> None:
+    pipeline_job_queue(stage="capqa", target_type="caption_version", target_id=caption_version_id)
+    capqa_generate_task.delay(caption_version_id=caption_version_id)
+
+
+@shared_task(bind=True, base=PipelineTask, name="annotation_app.tasks.capqa_generate_task",
+             stage="capqa", target_type="caption_version", **MODEL_TASK)
+def capqa_generate_task(self, *, caption_version_id: int) -> None:
+    """A text-only LLM writes a QA dialogue from an accepted caption (it never sees the image)."""
+    from annotation_app.models import CapQADialogue, CaptionVersion
+    from pipelines.capqa import generate_capqa
+    from pipelines.llm import get_chat_model
+    from pipelines.prompts import get_prompt
+
+    version = CaptionVersion.objects.filter(pk=caption_version_id).first()
+    if version is None:
+        return
+    model = get_chat_model()
+    key = f"v{version.pk}:{results.model_key(identity=model.identity, params={})}:{get_prompt('capqa.dialogue').sha256[:16]}"
+    if CapQADialogue.objects.filter(generate_key=key[:200]).exists():
+        return
+    job = pipeline_job_start(stage="capqa", target_type="caption_version", target_id=caption_version_id)
+    dialogue = generate_capqa(caption=version.text, chat_model=model)
+    stored = results.capqa_store(caption_version_id=version.pk, key=key[:200], dialogue={
+        "turns": dialogue.turns, "rejected": list(dialogue.rejected), "raw_text": dialogue.raw_text,
+        "provenance": dialogue.provenance,
+    })
+    pipeline_job_done(job=job, timings_ms=dialogue.provenance.get("timings_ms", {}))
+    logger.info("capqa version=%s turns=%d rejected=%d timings=%s", version.pk, len(stored.turns),
+                len(dialogue.rejected), dialogue.provenance.get("timings_ms"))

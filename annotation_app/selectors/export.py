@@ -133,7 +133,8 @@ def point_explanation_sources(filters: ExportFilters) -> Iterator[PointExplanati
 
 
 def capqa_sources(filters: ExportFilters) -> Iterator[DialogueSource]:
-    dialogues = CapQADialogue.objects.select_related("caption_version__caption__work_item__image").order_by("pk")
+    dialogues = (CapQADialogue.objects.select_related("caption_version__caption__work_item__image")
+                 .exclude(turns=[]).order_by("pk"))
     if filters.accepted_only:
         dialogues = dialogues.filter(caption_version__caption__review_status=ReviewStatus.ACCEPTED)
     if filters.projects:

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from annotation_app.models import (
     AskTurn,
+    CapQADialogue,
     Caption,
     CaptionVersion,
     ModelProvenance,
@@ -142,3 +143,17 @@ def ask_turn_store_answer(*, turn: AskTurn, text: str, record: dict[str, Any], c
 
 def ask_turn_mark_failed(*, turn_id: int, reason: str) -> None:
     AskTurn.objects.filter(pk=turn_id).update(status=AskTurnStatus.FAILED, failure_reason=reason[:4000])
+
+
+def capqa_store(*, caption_version_id: int, key: str, dialogue: dict[str, Any]) -> CapQADialogue:
+    """Store once per key; a dialogue where no turn survived validation is stored empty (and not exported)."""
+    try:
+        with transaction.atomic():
+            record = {**dialogue["provenance"], "rejected": dialogue["rejected"], "raw_text": dialogue["raw_text"]}
+            provenance = provenance_store(kind="llm", record=record, input_refs={"caption_version": [caption_version_id]})
+            return CapQADialogue.objects.create(
+                caption_version_id=caption_version_id, generate_key=key, provenance=provenance,
+                turns=[{"question": q, "answer": a} for q, a in dialogue["turns"]],
+            )
+    except IntegrityError:
+        return CapQADialogue.objects.get(generate_key=key)

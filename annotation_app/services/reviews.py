@@ -47,7 +47,16 @@ def review_submit(
         caption=caption, point_set=point_set, ask_thread=ask_thread,
     )
     audit_log(actor=reviewer, action=f"review.{decision}", target=target, reason=reason.strip())
+    if caption is not None and decision != ReviewDecision.REJECT:
+        version_id = caption.versions.order_by("-number").values_list("pk", flat=True).first()
+        transaction.on_commit(lambda: _enqueue_capqa(version_id))
     return review
+
+
+def _enqueue_capqa(caption_version_id: int) -> None:
+    from annotation_app.tasks import capqa_enqueue
+
+    capqa_enqueue(caption_version_id=caption_version_id)
 
 
 def caption_edit(*, caption: Caption, editor: User, text: str) -> CaptionVersion:
