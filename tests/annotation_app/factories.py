@@ -19,11 +19,10 @@ def png_bytes(width: int = 64, height: int = 48, colour=(200, 80, 40)) -> bytes:
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.ANNOTATOR
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+    password = factory.django.Password("pw-for-tests")
 
 
 class ImageFactory(factory.django.DjangoModelFactory):
