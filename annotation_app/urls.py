@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("annotation_app.api.urls")),
+    path("dashboard/", include("annotation_app.dashboard.urls")),
     path("work/", include("annotation_app.ui.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", views.protected_media, name="media"),

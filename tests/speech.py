@@ -99,8 +99,9 @@ def wav_seconds(path: Path) -> float:
 
 def _sox_synth(path: Path, *, seconds: float, sample_rate: int, synth: list[str]) -> Path:
     _require_tool("sox")
+    header = ["sox", "-n", "-r", str(sample_rate), "-c", "1", "-b", "16", str(path)]
     subprocess.run(
-        ["sox", "-n", "-r", str(sample_rate), "-c", "1", "-b", "16", str(path), "synth", str(seconds), *synth, "vol", "0.5"],
+        [*header, "synth", str(seconds), *synth, "vol", "0.5"],
         check=True,
         capture_output=True,
     )

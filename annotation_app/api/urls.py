@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from annotation_app.api import assignments, images, me, projects, releases, reviews, submissions
+from annotation_app.api import assignments, images, me, projects, releases, reviews, submissions, ui
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -32,4 +32,6 @@ urlpatterns = [
     path("review/queue/", reviews.ReviewQueueApi.as_view(), name="api-review-queue"),
     path("reviews/", reviews.ReviewCreateApi.as_view(), name="api-reviews"),
     path("releases/", releases.ReleaseListApi.as_view(), name="api-releases"),
+    path("assignments/<int:assignment_id>/ask-thread/", ui.AssignmentAskThreadApi.as_view(),
+         name="api-assignment-ask-thread"),
 ]

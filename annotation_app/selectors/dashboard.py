@@ -10,8 +10,17 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from annotation_app.models import (
-    AskThread, Assignment, Caption, CaptionVersion, PointSet, PreferenceJudgment, Project, Recording, Review,
-    ReviewStatus, User,
+    AskThread,
+    Assignment,
+    Caption,
+    CaptionVersion,
+    PointSet,
+    PreferenceJudgment,
+    Project,
+    Recording,
+    Review,
+    ReviewStatus,
+    User,
 )
 from annotation_app.models.ask import AskThreadStatus
 from annotation_app.models.captions import CaptionSource, RecordingStatus

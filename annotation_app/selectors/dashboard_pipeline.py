@@ -27,6 +27,8 @@ FAILED_SHOWN = 100
 
 def broker_queue_depths(*, queues: tuple[str, ...] = QUEUES) -> dict:
     """Messages waiting per queue, read from the broker; {"reachable": False, ...} when it is not."""
+    from redis.exceptions import RedisError
+
     url = settings.CELERY_BROKER_URL
     try:
         if url.startswith(("redis://", "rediss://")):
@@ -36,7 +38,7 @@ def broker_queue_depths(*, queues: tuple[str, ...] = QUEUES) -> dict:
         else:
             return {"reachable": False, "reason": f"queue depth is not read from a '{url.split(':')[0]}' broker",
                     "depths": {}}
-    except Exception as error:  # any broker failure shows on the page instead of breaking it
+    except (RedisError, OSError, KeyError) as error:  # shown on the page instead of breaking it
         logger.warning("broker not reachable: %s", error)
         return {"reachable": False, "reason": f"the broker did not answer ({type(error).__name__})", "depths": {}}
     return {"reachable": True, "reason": "", "depths": depths}

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from annotation_app.models import Project, User
+from annotation_app.models import AskThread, Assignment, Project, User
 from annotation_app.selectors.projects import project_get_visible
 
 # The seven guiding questions of the spoken-caption protocol; they stay on screen.
@@ -47,3 +47,8 @@ def task_config(*, project: Project) -> dict:
             "login": reverse("login"),
         },
     }
+
+
+def ask_thread_of_assignment(*, assignment: Assignment) -> AskThread | None:
+    """The assignment's newest ask thread with its turns, so a reloaded page picks up the thread."""
+    return AskThread.objects.filter(assignment=assignment).prefetch_related("turns").order_by("-created_at").first()

@@ -61,13 +61,8 @@ def release_create(*, name: str, datasets: list[str], filters: sources.ExportFil
     return release
 
 
-def release_cut(*, release: DatasetRelease) -> DatasetRelease:
-    """Queue the export as a background task, after the release row commits."""
-    transaction.on_commit(lambda: _enqueue(release.pk))
-    return release
-
-
-def _enqueue(release_id: int) -> None:
+def release_cut(*, release_id: int) -> None:
+    """Queue the export as a background task; call it after the release row has committed."""
     from annotation_app.tasks import release_export_task
 
     release_export_task.delay(release_id=release_id)
@@ -77,7 +72,7 @@ def release_export(*, release: DatasetRelease, on_progress: Callable[[str, Write
     """Write every dataset of the release; safe to run again after a crash (it resumes)."""
     filters = _filters(release.filters)
     DatasetRelease.objects.filter(pk=release.pk).update(status=ReleaseStatus.BUILDING, error="")
-    manifests, counts = dict(release.manifest or {}), {}
+    manifests, counts = {}, {}
     try:
         for index, dataset in enumerate(release.datasets):
             manifests[dataset] = _export_one(release, dataset, filters, index, on_progress)
@@ -85,12 +80,33 @@ def release_export(*, release: DatasetRelease, on_progress: Callable[[str, Write
     except Exception as error:
         DatasetRelease.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED, error=f"{type(error).__name__}: {error}")
         raise
+    validation = _validate(release, manifests)
     DatasetRelease.objects.filter(pk=release.pk).update(
-        status=ReleaseStatus.COMPLETE, progress=1.0, manifest=manifests, counts=counts, finished_at=timezone.now()
+        status=ReleaseStatus.COMPLETE, progress=1.0, manifest=_combined(manifests), counts=counts, validation=validation,
+        finished_at=timezone.now(),
     )
     release.refresh_from_db()
     audit_log(actor=None, action="release.complete", target=release, counts=counts)
     return release
+
+
+def _combined(manifests: dict) -> dict:
+    """Each dataset's manifest, plus one `files` map keyed relative to the release root."""
+    files = {}
+    for dataset, manifest in manifests.items():
+        files[f"{dataset}/manifest.json"] = {"kind": "manifest"}
+        files.update({f"{dataset}/{key}": entry for key, entry in manifest.get("files", {}).items()})
+    return {"datasets": manifests, "files": files}
+
+
+def _validate(release: DatasetRelease, manifests: dict) -> dict:
+    """Re-read every written dataset: checksums, schema, ranges, split leakage, counts."""
+    from pixmo_builders.validate import validate_release
+
+    problems = []
+    for dataset in manifests:
+        problems += [f"{dataset}: {p}" for p in validate_release(release=f"{release.uri.rstrip('/')}/{dataset}")]
+    return {"ok": not problems, "problems": problems}
 
 
 def _export_one(release, dataset, filters, index, on_progress) -> dict:

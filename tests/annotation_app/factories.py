@@ -33,8 +33,14 @@ class ImageFactory(factory.django.DjangoModelFactory):
     height = 48
     mime = "image/png"
     byte_size = 100
-    sha256 = factory.Sequence(lambda n: hashlib.sha256(f"image-{n}".encode()).hexdigest())
-    file = factory.LazyAttribute(lambda o: ContentFile(png_bytes(o.width, o.height), name=f"{o.sha256}.png"))
+    # Each image's pixels differ, and its sha256 is that of its stored bytes, as after an import.
+    sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.content).hexdigest())
+    file = factory.LazyAttribute(lambda o: ContentFile(o.content, name=f"{o.sha256}.png"))
+
+    class Params:
+        content = factory.LazyAttributeSequence(
+            lambda o, n: png_bytes(o.width, o.height, (n % 256, (n // 256) % 256, 7))
+        )
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):

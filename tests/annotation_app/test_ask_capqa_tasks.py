@@ -4,7 +4,6 @@ import io
 import uuid
 
 import pytest
-from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
@@ -43,7 +42,7 @@ def _has_font() -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_ask_answer_and_revision_from_ocr_and_caption(eager_celery):
-    image = ImageFactory(width=640, height=200, file=ContentFile(sign_png(), name="sign.png"))
+    image = ImageFactory(width=640, height=200, content=sign_png())
     item = WorkItemFactory(project=ProjectFactory(kind="ask"), image=image)
     annotator = UserFactory()
     assignment = assignment_claim(annotator=annotator, project=item.project)

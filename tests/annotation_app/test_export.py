@@ -73,6 +73,7 @@ def test_export_writes_every_dataset_with_only_accepted_rows(collected, tmp_path
     )
     release = release_export(release=release)
     assert release.status == "complete" and release.progress == 1.0
+    assert release.validation == {"ok": True, "problems": []}
     cap_dir = Path(release.uri) / "pixmo-cap"
     manifest = json.loads((cap_dir / "manifest.json").read_text())
     assert release.counts["pixmo-cap"] == {split: v["rows"] for split, v in manifest["splits"].items()} == {"train": 1}

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})},
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a deployment never has it.
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env={**base, **(env or {})},
                           timeout=120, **kwargs)
 
 
@@ -28,7 +30,7 @@ def test_production_settings_pass_check_deploy():
 
 
 def test_production_settings_refuse_a_missing_secret_key():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     result = subprocess.run([sys.executable, "manage.py", "check", "--settings=annotation_app.settings.production"],
                             cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr

@@ -77,12 +77,12 @@ export class TaskShell {
     if (!this.assignment || !this.canLeave()) return;
     try {
       await api(`/api/assignments/${this.assignment.id}/skip/`, { method: "POST" });
-      status("Skipped; here is another image.");
     } catch (error) {
       status(`Could not skip: ${error.message}`, "error");
       return;
     }
     await this.next();
+    if (this.assignment) status("Skipped; here is another image.");
   }
 
   #openReport() {

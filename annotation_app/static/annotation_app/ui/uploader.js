@@ -25,6 +25,10 @@ export class Uploader {
     return this.active.get(uuid);
   }
 
+  isSending(uuid) {
+    return this.active.has(uuid);
+  }
+
   retryNow() {
     this.wakers.forEach((wake) => wake());
   }

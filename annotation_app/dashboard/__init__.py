@@ -1,0 +1,1 @@
+"""Review pages and the admin dashboard (reviewer and admin roles only)."""

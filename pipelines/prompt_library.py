@@ -1,0 +1,66 @@
+"""The text of every prompt template. Never edit a published version: add the next one.
+
+Placeholders: refine.single {transcript}; refine.merge {count} {transcripts};
+qa.answer {caption} {ocr_text} {question}; qa.revise {feedback} {question};
+capqa.dialogue {caption} {turns}.
+"""
+
+from __future__ import annotations
+
+_REFINE_SYSTEM = (
+    "You turn a spoken description of an image into a clean written caption. "
+    "Remove filler words, false starts, repetitions and spoken asides. "
+    "Keep every fact: every object, count, color, position and piece of text that was said. "
+    "Do not add anything that was not said. Write plain prose paragraphs, no lists, no title."
+)
+
+TEMPLATES: list[dict] = [
+    {
+        "id": "refine.single",
+        "version": 1,
+        "system": _REFINE_SYSTEM,
+        "user": "Spoken description:\n{transcript}\n\nRewrite it as a clean caption.",
+    },
+    {
+        "id": "refine.merge",
+        "version": 1,
+        "system": _REFINE_SYSTEM,
+        "user": (
+            "{count} people described the same image:\n{transcripts}\n\n"
+            "Write one caption that keeps every fact from all of the descriptions."
+        ),
+    },
+    {
+        "id": "qa.answer",
+        "version": 1,
+        "system": (
+            "You answer questions about an image you cannot see. You know only its caption and the "
+            "text that OCR read from it. Answer from that information alone, briefly and directly. "
+            "If the information does not contain the answer, say that the description does not say."
+        ),
+        "user": "Caption:\n{caption}\n\nText in the image (OCR):\n{ocr_text}\n\nQuestion: {question}",
+    },
+    {
+        "id": "qa.revise",
+        "version": 1,
+        "system": (
+            "You answer questions about an image you cannot see, from its caption and OCR text alone. "
+            "The person asking has given feedback on your last answer. Follow the feedback and write an "
+            "improved answer; do not mention the feedback itself."
+        ),
+        "user": "Feedback on your last answer: {feedback}\n\nWrite the improved answer to: {question}",
+    },
+    {
+        "id": "capqa.dialogue",
+        "version": 1,
+        "system": (
+            "You write questions and answers about an image from its caption alone. Each answer must "
+            "be stated in the caption. Write each question on a line starting with 'Q:' and its answer "
+            "on the next line starting with 'A:'."
+        ),
+        "user": (
+            "Caption:\n{caption}\n\nWrite {turns} different questions about this image, each followed by its "
+            "answer from the caption, in this format:\nQ: What color is the car?\nA: The car is red."
+        ),
+    },
+]

@@ -1,0 +1,206 @@
+"""Generate pixmo-docs rows: one attempt = topic -> data -> code -> image -> questions.
+
+The model's data and code are used when they parse and render; otherwise the attempt falls
+back to deterministic data or template code for the same topic, and records that it did. An
+attempt whose code cannot be rendered even from the template is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from pixmo_builders.docs import prompts
+from pixmo_builders.docs.chat import TextChat
+from pixmo_builders.docs.data import DocData, fallback_doc_data, parse_doc_data
+from pixmo_builders.docs.qa import (
+    QuestionAnswer,
+    model_answer_is_grounded,
+    parse_question_answer,
+    template_question,
+)
+from pixmo_builders.docs.renderers import Renderer, available_renderers, shows_data
+from pixmo_builders.docs.topics import TOPICS
+from pixmo_builders.writer import ExportRow
+
+logger = logging.getLogger(__name__)
+DATA_TOKENS = 90
+CODE_TOKENS = 256
+QA_TOKENS = 80
+MAX_CODE_CHARS_IN_PROMPT = 3000
+QA_KINDS = ("short", "choice", "yes_no", "summary")
+
+
+@dataclass
+class DocsYield:
+    """What the generator made of its attempts; `rendered / attempts` is the yield."""
+
+    attempts: int = 0
+    rendered: int = 0
+    data_from_llm: int = 0
+    code_from_llm: int = 0
+    questions_from_llm: int = 0
+    questions: int = 0
+    failures: Counter = field(default_factory=Counter)
+    by_renderer: Counter = field(default_factory=Counter)
+
+    def summary(self) -> dict:
+        share = lambda part, whole: round(part / whole, 3) if whole else 0.0
+        return {
+            "attempts": self.attempts,
+            "rendered": self.rendered,
+            "yield": share(self.rendered, self.attempts),
+            "llm_data_rate": share(self.data_from_llm, self.attempts),
+            "llm_code_rate": share(self.code_from_llm, self.attempts),
+            "llm_question_rate": share(self.questions_from_llm, self.questions),
+            "rendered_by_renderer": dict(self.by_renderer),
+            "failures": dict(self.failures),
+        }
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    index: int
+    topic: str
+    labels: tuple[str, ...]
+    renderer: Renderer
+    rng: random.Random
+
+
+def generate_docs(
+    *,
+    chat: TextChat,
+    n: int,
+    seed: int = 0,
+    renderers: dict[str, Renderer] | None = None,
+    stats: DocsYield | None = None,
+    on_attempt: Callable[[DocsYield], None] | None = None,
+) -> Iterator[ExportRow]:
+    """Up to `n` pixmo-docs rows (n attempts); `stats` is filled in as they are made."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    renderers = renderers or available_renderers()
+    if not renderers:
+        raise ValueError("no docs renderer is available here (need matplotlib, vl-convert, chromium or dot)")
+    stats = stats if stats is not None else DocsYield()
+    ordered = [renderers[name] for name in sorted(renderers)]
+    for index in range(n):
+        rng = random.Random(f"{seed}-{index}")
+        topic, labels = TOPICS[rng.randrange(len(TOPICS))]
+        attempt = _Attempt(
+            index=index, topic=topic, labels=labels, renderer=ordered[index % len(ordered)], rng=rng
+        )
+        row = _attempt(chat=chat, attempt=attempt, seed=seed, stats=stats)
+        if on_attempt:
+            on_attempt(stats)
+        if row is not None:
+            yield row
+
+
+def _attempt(*, chat: TextChat, attempt: _Attempt, seed: int, stats: DocsYield) -> ExportRow | None:
+    stats.attempts += 1
+    data, data_from_llm = _data(chat=chat, attempt=attempt, seed=seed)
+    rendered = _render(chat=chat, attempt=attempt, data=data)
+    if rendered is None:
+        stats.failures["render"] += 1
+        return None
+    png, code, code_from_llm = rendered
+    questions = _questions(chat=chat, code=code, data=data, rng=attempt.rng)
+    stats.rendered += 1
+    stats.by_renderer[attempt.renderer.name] += 1
+    stats.data_from_llm += data_from_llm
+    stats.code_from_llm += code_from_llm
+    stats.questions += len(questions)
+    stats.questions_from_llm += sum(qa.source == "llm" for qa in questions)
+    image_id = f"{attempt.renderer.config}-{seed}-{attempt.index:06d}"
+    row = {
+        "image": {"bytes": png, "path": f"{image_id}.png"},
+        "image_id": image_id,
+        "questions": [{"question": qa.question, "answer": qa.answer} for qa in questions],
+    }
+    meta = {
+        "config": attempt.renderer.config,
+        "renderer": attempt.renderer.name,
+        "topic": attempt.topic,
+        "data_from_llm": data_from_llm,
+        "code_from_llm": code_from_llm,
+        "question_sources": [qa.source for qa in questions],
+        "code": code,
+    }
+    return ExportRow(row=row, image_sha256=hashlib.sha256(png).hexdigest(), image=png, meta=meta)
+
+
+def _data(*, chat: TextChat, attempt: _Attempt, seed: int) -> tuple[DocData, bool]:
+    messages = prompts.DATA.messages(topic=attempt.topic, labels=", ".join(attempt.labels))
+    reply = chat.chat(messages, max_new_tokens=DATA_TOKENS)
+    data = parse_doc_data(reply=reply, topic=attempt.topic, labels=attempt.labels)
+    if data is not None:
+        return data, True
+    logger.info("docs attempt %d: data reply unusable, using fallback data", attempt.index)
+    return fallback_doc_data(topic=attempt.topic, labels=attempt.labels, seed=seed), False
+
+
+def _render(*, chat: TextChat, attempt: _Attempt, data: DocData) -> tuple[bytes, str, bool] | None:
+    renderer = attempt.renderer
+    prelude = renderer.prelude(data)
+    messages = prompts.CODE.messages(
+        language=renderer.language, example=renderer.example, data=data.as_json(), prelude=prelude
+    )
+    code = renderer.extract_code(reply=chat.chat(messages, max_new_tokens=CODE_TOKENS), prelude=prelude)
+    if code is not None and not shows_data(code=code, data=data):
+        logger.info(
+            "docs attempt %d: %s code from the model does not show the data", attempt.index, renderer.name
+        )
+        code = None
+    if code is not None:
+        result = renderer.run(code)
+        if result.ok and _is_real_image(png=result.output):
+            return result.output, code, True
+        logger.info(
+            "docs attempt %d: %s code from the model failed: %s", attempt.index, renderer.name, result.error
+        )
+    template = renderer.template(data)
+    result = renderer.run(template)
+    if result.ok and _is_real_image(png=result.output):
+        return result.output, template, False
+    logger.warning(
+        "docs attempt %d: %s template failed, skipped: %s", attempt.index, renderer.name, result.error
+    )
+    return None
+
+
+def _is_real_image(*, png: bytes) -> bool:
+    """Decodes, and is not one flat colour (a blank page is not a document)."""
+    try:
+        image = Image.open(io.BytesIO(png)).convert("L")
+    except Exception:  # noqa: BLE001 - any decoder failure means "not an image"
+        return False
+    low, high = image.getextrema()
+    return high - low > 16
+
+
+def _questions(*, chat: TextChat, code: str, data: DocData, rng: random.Random) -> list[QuestionAnswer]:
+    shown = code[:MAX_CODE_CHARS_IN_PROMPT]
+    questions = []
+    for kind in QA_KINDS:
+        messages = prompts.QUESTION.messages(
+            code=shown, instruction=prompts.QA_INSTRUCTIONS[kind], example=prompts.QA_EXAMPLES[kind]
+        )
+        # The prompt ends with "Question:", so the reply starts with the question itself.
+        reply = chat.chat(messages, max_new_tokens=QA_TOKENS)
+        parsed = parse_question_answer(reply=reply if "Question:" in reply else f"Question: {reply}")
+        if parsed and model_answer_is_grounded(
+            kind=kind, question=parsed[0], answer=parsed[1], code=code, data=data
+        ):
+            questions.append(QuestionAnswer(kind=kind, question=parsed[0], answer=parsed[1], source="llm"))
+        else:
+            questions.append(template_question(kind=kind, data=data, rng=rng))
+    questions.append(template_question(kind="unanswerable", data=data, rng=rng))
+    return questions

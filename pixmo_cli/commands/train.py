@@ -1,0 +1,144 @@
+"""`pixmo image-tokens`, `pixmo train`, `pixmo eval`, `pixmo infer`: the training module's doors.
+torch and transformers are imported inside the handlers so `pixmo --help` stays fast."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pixmo_cli.main import CommandError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("image-tokens", help="print an image's crop tiling and image-token count")
+    p.add_argument("width", type=int)
+    p.add_argument("height", type=int)
+    p.add_argument("--max-crops", type=int, default=12)
+    p.add_argument(
+        "--config", default="1b", help="model preset whose preprocessor sizes to use (tiny, 1b, 7b)"
+    )
+    p.set_defaults(func=image_tokens)
+
+    p = subparsers.add_parser(
+        "train", help="train a Molmo model on releases (run under torchrun for several GPUs)"
+    )
+    p.add_argument(
+        "--config", required=True, help="preset (tiny) or a TOML file, e.g. training/configs/1b_sft.toml"
+    )
+    p.add_argument(
+        "--data", nargs="+", required=True, metavar="RELEASE", help="release folders or s3:// prefixes"
+    )
+    p.add_argument("--out", required=True, help="run folder: metrics.jsonl, checkpoint/, model/")
+    p.add_argument("--steps", type=int, help="total steps (overrides the config)")
+    p.add_argument("--stage", choices=["pretrain", "sft"], help="override the config's data stage")
+    p.set_defaults(func=train)
+
+    p = subparsers.add_parser(
+        "eval", help="score a checkpoint on a release split (pointing P/R/F1, counting, captions)"
+    )
+    p.add_argument("--checkpoint", required=True, help="an exported model folder (RUN/model)")
+    p.add_argument("--data", required=True, metavar="RELEASE")
+    p.add_argument("--split", default="validation")
+    p.add_argument("--limit", type=int, help="at most this many images")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=5.0,
+        help="pointing distance threshold in 0-100 units where no masks exist",
+    )
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.set_defaults(func=evaluate)
+
+    p = subparsers.add_parser("infer", help="answer a prompt about an image; draws parsed points to a PNG")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--image", required=True)
+    p.add_argument("--prompt", required=True)
+    p.add_argument(
+        "--out",
+        default=None,
+        help="PNG path for the image with points drawn (default: IMAGE stem + .points.png)",
+    )
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.set_defaults(func=infer)
+
+
+def image_tokens(args) -> int:
+    from training.preprocessor import ImagePreprocessor, ImageTokenIds, PreprocessorConfig
+
+    try:
+        config = PreprocessorConfig.preset(args.config)
+        config.max_crops = args.max_crops
+        config.__post_init__()
+        t = ImagePreprocessor(config, ImageTokenIds(0, 1, 2, 3)).tiling(args.width, args.height)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    print(f"image {args.width}x{args.height}, max crops {config.max_crops}")
+    print(
+        f"tiling {t.rows} rows x {t.cols} cols ({t.rows * t.cols} crops + 1 global view), resized to {t.resized_w}x{t.resized_h} px"
+    )
+    print(f"pooled grid {t.pooled_h} x {t.pooled_w}")
+    print(f"image tokens {t.n_tokens}")
+    return 0
+
+
+def train(args) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from training.config import resolve
+    from training.distributed import teardown
+    from training.train import train as run
+
+    try:
+        config = resolve(args.config)
+        if args.steps:
+            config.steps = args.steps
+        if args.stage:
+            config.data.stage = args.stage
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    for release in args.data:
+        if not release.startswith("s3://") and not (Path(release) / "manifest.json").exists():
+            raise CommandError(f"{release} is not a complete release (no manifest.json)")
+    records = run(config, args.data, args.out, progress=True)
+    teardown()
+    if records:
+        print(
+            f"step {records[-1]['step']}: loss {records[-1]['loss']:.4f} (first logged {records[0]['loss']:.4f}); metrics in {args.out}/metrics.jsonl"
+        )
+    return 0
+
+
+def _load(checkpoint: str):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from training.infer import Molmo
+
+    try:
+        return Molmo.load(checkpoint)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+
+def evaluate(args) -> int:
+    from training.evaluate import evaluate as run
+
+    molmo = _load(args.checkpoint)
+    result = run(molmo, args.data, split=args.split, limit=args.limit, threshold=args.threshold,
+                 max_new_tokens=args.max_new_tokens, progress=True)  # fmt: skip
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def infer(args) -> int:
+    from PIL import Image, UnidentifiedImageError
+
+    from training.infer import answer_with_points
+
+    try:
+        image = Image.open(args.image)
+    except (FileNotFoundError, UnidentifiedImageError):
+        raise CommandError(f"cannot read an image from {args.image}") from None
+    out = args.out or str(Path(args.image).with_suffix(".points.png"))
+    text, points = answer_with_points(_load(args.checkpoint), image, args.prompt, out, args.max_new_tokens)
+    print(text)
+    print(f"{len(points)} points drawn to {out}", flush=True)
+    return 0

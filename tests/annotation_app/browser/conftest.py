@@ -1,0 +1,142 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, a fake microphone that plays an
+espeak-ng description of a scene, the Django live server on the real database.
+"""
+
+import io
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from playwright.sync_api import sync_playwright
+
+from annotation_app import celery_app
+from tests.speech import make_scene_speech
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+NARROW = {"width": 390, "height": 844}
+PASSWORD = "pw-for-tests"
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory) -> Path:
+    return make_scene_speech(tmp_path_factory.mktemp("speech") / "scene.wav", seconds_min=60, sample_rate=48_000)
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    # Playwright's sync API keeps an event loop in this thread while it runs; the ORM calls the
+    # tests make here between browser steps are still plain synchronous calls.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        yield playwright
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def launch_chromium(playwright, *, microphone_wav: Path):
+    """Debian's Chromium with a fake microphone that plays `microphone_wav` (never a downloaded browser)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone_wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, speech_wav):
+    browser = launch_chromium(playwright, microphone_wav=speech_wav)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def login(page, user) -> None:
+    """Sign in through the real login form."""
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    page.goto("/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: urlparse(url).path == "/")
+
+
+@pytest.fixture
+def pipeline_eager():
+    """Run the Celery pipeline inline, inside the request that enqueues it (after commit)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def pipeline_in_memory():
+    """Queue Celery messages in this process's memory, where no worker takes them; tests run the
+    task they mean to with `.apply()`. No message reaches a shared broker."""
+    previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    celery_app.conf.broker_url = "memory://"
+    celery_app.conf.task_always_eager = False
+    _forget_broker_connections()
+    yield
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
+    _forget_broker_connections()
+
+
+def _forget_broker_connections() -> None:
+    # The app caches its connection pools on first use; drop them so the next message goes to
+    # the broker URL configured now (kombu keeps one pool per URL, so nothing is leaked).
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def scene_png(width: int, height: int, *, circles: list[tuple[int, int]] = ()) -> ContentFile:
+    """A picture with a sky, a ground, a sign with text, and red circles at the given pixels."""
+    image = PILImage.new("RGB", (width, height), (150, 190, 230))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, height * 2 // 3, width, height], fill=(90, 140, 70))
+    draw.rectangle([width // 20, height // 10, width // 20 + 160, height // 10 + 50], fill=(250, 250, 240))
+    draw.text((width // 20 + 12, height // 10 + 18), "OPEN 9-5", fill=(20, 20, 20))
+    for x, y in circles:
+        draw.ellipse([x - 14, y - 14, x + 14, y + 14], fill=(210, 30, 30), outline=(80, 0, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return ContentFile(buffer.getvalue(), name="scene.png")
+
+
+def screenshot(page, name: str) -> None:
+    """Save the page at 1280×800 and on a narrow phone screen; the narrow page must not scroll sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=SCREENSHOTS / f"{name}-1280x800.png", full_page=True)
+    page.set_viewport_size(NARROW)
+    page.wait_for_timeout(150)  # the viewer refits on resize
+    page.screenshot(path=SCREENSHOTS / f"{name}-narrow.png", full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_timeout(150)
+    assert overflow <= 1, f"{name}: the page is {overflow}px wider than a narrow screen"

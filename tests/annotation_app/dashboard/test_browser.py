@@ -1,0 +1,140 @@
+"""Every dashboard page in Debian's Chromium with seeded data: charts drawn, keys work, screenshots."""
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from annotation_app.models import Caption, CaptionVersion, DatasetRelease, PointSet
+from tests.annotation_app.dashboard.factories import seed_collection
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+PASSWORD = "pw-for-dashboard-tests"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls between browser steps
+    # are still plain synchronous calls. The flag lives only as long as the browser.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _chromium()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def login(page, user) -> None:
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    page.goto("/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: urlparse(url).path == "/")
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"dashboard-{name}.png", full_page=True)
+
+
+def charts_drawn(page, expected: int) -> None:
+    """Chart.js ran: each canvas got its datasets and has non-blank pixels."""
+    expect(page.locator("canvas[data-drawn]")).to_have_count(expected)
+    inked = page.evaluate("""() => Array.from(document.querySelectorAll('canvas[data-chart]')).map(c => {
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) return true; }
+        return false; })""")
+    assert inked == [True] * expected
+
+
+def test_every_page_with_seeded_data(page, django_user_model):
+    from annotation_app.models import Role
+
+    seeded = seed_collection()
+    admin = django_user_model.objects.create(username="seed-admin", role=Role.ADMIN)
+    login(page, admin)
+    pages = [("overview", "/dashboard/", 4), ("annotators", "/dashboard/annotators/", 1),
+             ("pipeline", "/dashboard/pipeline/", 2), ("quality", "/dashboard/quality/", 2),
+             ("review-index", "/dashboard/review/", 0), ("leaderboard", "/dashboard/leaderboard/", 1)]
+    for name, url, charts in pages:
+        page.goto(url)
+        charts_drawn(page, charts)
+        shoot(page, name)
+    expect(page.locator("#leaderboard tbody tr").first).to_contain_text("molmo-7b-d")
+
+    page.goto("/dashboard/releases/")
+    page.locator("details summary").first.click()
+    expect(page.locator("#releases")).to_contain_text("ab" * 32)
+    shoot(page, "releases")
+    # The page follows a build: the bar moves, and the list reloads when the build completes.
+    building = DatasetRelease.objects.get(name="pixmo-points-v1")
+    DatasetRelease.objects.filter(pk=building.pk).update(progress=0.8)
+    expect(page.locator(f'tr[data-release-id="{building.pk}"] .percent')).to_have_text("80 %")
+    DatasetRelease.objects.filter(pk=building.pk).update(status="complete", progress=1.0)
+    expect(page.locator(f'tr[data-release-id="{building.pk}"]')).to_contain_text("Complete")
+
+    page.goto(f"/dashboard/review/{seeded['ask_project'].pk}/")
+    expect(page.locator("#ask-turns li")).to_have_count(2)
+    shoot(page, "review-ask")
+
+    page.goto(f"/dashboard/review/{seeded['caption_project'].pk}/")
+    expect(page.locator("#caption-text mark").first).to_be_visible()
+    expect(page.locator("audio")).to_have_count(2)
+    shoot(page, "review-caption")
+    # Keyboard: e opens the editor, Ctrl+Enter saves a new version and accepts.
+    page.keyboard.press("e")
+    expect(page.locator("#edited-text")).to_be_focused()
+    page.fill("#edited-text", "A red square on a white oak table.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".messages")).to_contain_text("Edited caption")
+    caption = Caption.objects.get(pk=seeded["caption"].pk)
+    assert caption.review_status == "accepted"
+    assert CaptionVersion.objects.filter(caption=caption).count() == 2
+
+    points_project = seeded["points_project"]
+    page.goto(f"/dashboard/review/{points_project.pk}/")
+    expect(page.locator("#pointed-image circle.point").first).to_be_visible()
+    shoot(page, "review-points")
+    # Keyboard: r without a reason focuses the reason box instead of rejecting.
+    first = page.locator("#review-queue li.current a").inner_text()
+    page.keyboard.press("r")
+    expect(page.locator("#reason")).to_be_focused()
+    page.locator("#reason").blur()
+    page.keyboard.press("a")
+    expect(page.locator(".messages")).to_contain_text("Accepted point set")
+    accepted_id = int(first.split()[0].lstrip("#"))
+    assert PointSet.objects.get(pk=accepted_id).review_status == "accepted"
+    expect(page.locator("#review-queue li")).to_have_count(1)

@@ -1,0 +1,115 @@
+"""The S3 path against a real S3-protocol server (moto's standalone server) on 127.0.0.1."""
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pixmo_builders.manifest import ReleaseInfo, load_manifest
+from pixmo_builders.reader import iter_samples
+from pixmo_builders.split import SplitPolicy
+from pixmo_builders.validate import validate_release
+from pixmo_builders.writer import ExportRow, ReleaseWriter
+
+from .conftest import points_rows
+
+BUCKET = "releases"
+MULTIPART_SIZED_IMAGE_BYTES = 9 * 1024 * 1024  # above the 8 MiB multipart threshold
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    executable = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+    if executable is None:
+        pytest.skip("moto_server is not installed")
+    port = _free_port()
+    process = subprocess.Popen(
+        [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    import boto3
+
+    for name, value in {
+        "AWS_S3_ENDPOINT_URL": s3_server,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=s3_server)
+    if BUCKET not in [b["Name"] for b in client.list_buckets()["Buckets"]]:
+        client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def _big_image_row() -> ExportRow:
+    data = b"\x89PNG\r\n\x1a\n" + os.urandom(MULTIPART_SIZED_IMAGE_BYTES)
+    sha = hashlib.sha256(data).hexdigest()
+    row = {
+        "image_url": "https://images.example/big.png",
+        "image_sha256": sha,
+        "points": [],
+        "count": 0,
+        "label": "nothing",
+        "collection_method": "pointing",
+    }
+    return ExportRow(row=row, image_sha256=sha, image=data)
+
+
+def _writer(location: str) -> ReleaseWriter:
+    return ReleaseWriter(
+        location=location,
+        info=ReleaseInfo(dataset="pixmo-points"),
+        split_policy=SplitPolicy(validation_fraction=0.2),
+        shard_max_samples=3,
+    )
+
+
+def test_release_round_trips_through_s3_with_a_resume(s3_env):
+    location = f"s3://{BUCKET}/points/v1"
+    rows = points_rows(images=15) + [_big_image_row()]
+
+    def crashing():
+        for index, row in enumerate(rows):
+            if index == 20:
+                raise RuntimeError("worker lost")
+            yield row
+
+    with pytest.raises(RuntimeError):
+        _writer(location).write_all(crashing())
+    with pytest.raises(FileNotFoundError):
+        load_manifest(release=location)
+    manifest = _writer(location).write_all(rows)
+    assert sum(split["rows"] for split in manifest["splits"].values()) == 31
+    assert validate_release(release=location) == []
+    samples = [s for split in manifest["splits"] for s in iter_samples(location, split=split)]
+    assert len(samples) == 16
+    assert max(len(s.image_bytes) for s in samples) > MULTIPART_SIZED_IMAGE_BYTES
+    keys = [item["Key"] for item in s3_env.list_objects_v2(Bucket=BUCKET, Prefix="points/v1/")["Contents"]]
+    assert "points/v1/_progress.json" not in keys and "points/v1/manifest.json" in keys
+    assert all("-of-" in key for key in keys if key.endswith(".parquet"))

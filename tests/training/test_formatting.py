@@ -1,0 +1,62 @@
+import random
+
+import pytest
+
+from training.formatting import MAX_POINTS, NO_POINTING_PREFIX, format_example, length_tag
+
+
+def test_length_tag_is_chars_over_15_with_noise_and_sometimes_absent():
+    text = "x" * 1500
+    tags = [length_tag("long_caption", text, random.Random(i)) for i in range(400)]
+    numbered = [int(t.split()[1][:-1]) for t in tags if " " in t]
+    assert 0.8 < len(numbered) / len(tags) < 0.97  # present 90% of the time
+    assert all(t == "long_caption:" for t in tags if " " not in t)
+    assert 95 <= sum(numbered) / len(numbered) <= 105 and max(numbered) - min(numbered) > 2
+
+
+def test_pretrain_caption_and_transcripts_are_separate_annotations():
+    rows = [{"image_url": "u", "caption": "A dog.", "transcripts": ["uh a dog", "a dog um"]}]
+    anns = format_example("pixmo-cap", "pretrain", rows, random.Random(0), (10, 10))
+    assert [a.prompt.split()[0].rstrip(":") for a in anns] == ["long_caption", "transcript", "transcript"]
+    assert [a.answer for a in anns] == [" A dog.", " uh a dog", " a dog um"]
+
+
+def test_sft_turn_layout_and_how_many_prefix():
+    rows = [{"question": "How many cats?", "answer": "Two."}, {"question": "What colour?", "answer": "Red."}]
+    anns = format_example("pixmo-ask-model-anything", "sft", rows, random.Random(3), (10, 10))
+    assert (
+        anns[0].prompt.endswith(f"{NO_POINTING_PREFIX} How many cats? Assistant:")
+        and anns[0].answer == " Two."
+    )
+    assert anns[1].prompt.endswith("What colour? Assistant:") and anns[1].prompt.startswith(" User: ")
+
+
+def test_pointing_rows_drop_over_40_points_and_count_uses_percent():
+    many = [{"x": 1.0 + i, "y": 2.0} for i in range(MAX_POINTS + 1)]
+    rows = [
+        {"label": "bird", "points": many, "count": len(many), "collection_method": "counting"},
+        {"label": "cat", "points": [], "count": 0, "collection_method": "pointing"},
+    ]
+    anns = format_example("pixmo-points", "sft", rows, random.Random(0), (10, 10))
+    assert len(anns) == 1 and anns[0].answer == " There are none."
+    count = format_example(
+        "pixmo-count",
+        "sft",
+        [{"label": "cup", "count": 1, "points": [{"x": 50, "y": 25}]}],
+        random.Random(0),
+        (200, 100),
+    )
+    assert 'x="25.0" y="25.0"' in count[0].answer and count[0].answer.endswith("a total of 1.")
+
+
+def test_synthetic_sets_always_carry_their_style_prefix():
+    anns = [
+        format_example("pixmo-clocks", "sft", [{"text": "7:57 AM"}], random.Random(i), (5, 5))[0]
+        for i in range(20)
+    ]
+    assert all(a.prompt.startswith(" User: pixmo_clocks: ") for a in anns)
+
+
+def test_unknown_kind_is_an_error():
+    with pytest.raises(ValueError, match="no formatting for release kind"):
+        format_example("pixmo-nope", "sft", [], random.Random(0), (1, 1))

