@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -41,3 +43,21 @@ def client_for(user) -> APIClient:
 @pytest.fixture
 def api_for():
     return client_for
+
+
+# One Playwright per test session: its sync API runs an event loop in this thread, and a second
+# one started beside it (another test folder's browser) would refuse to start.
+@pytest.fixture(scope="session")
+def playwright():
+    # Playwright's sync API keeps an event loop in this thread while it runs; the ORM calls the
+    # tests make here between browser steps are still plain synchronous calls.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

@@ -3,7 +3,6 @@ espeak-ng description of a scene, the Django live server on the real database.
 """
 
 import io
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -11,7 +10,6 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 from PIL import ImageDraw
-from playwright.sync_api import sync_playwright
 
 from annotation_app import celery_app
 from tests.speech import make_scene_speech
@@ -26,20 +24,6 @@ PASSWORD = "pw-for-tests"
 @pytest.fixture(scope="session")
 def speech_wav(tmp_path_factory) -> Path:
     return make_scene_speech(tmp_path_factory.mktemp("speech") / "scene.wav", seconds_min=60, sample_rate=48_000)
-
-
-@pytest.fixture(scope="session")
-def playwright():
-    # Playwright's sync API keeps an event loop in this thread while it runs; the ORM calls the
-    # tests make here between browser steps are still plain synchronous calls.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        yield playwright
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def launch_chromium(playwright, *, microphone_wav: Path):

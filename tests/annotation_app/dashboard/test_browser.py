@@ -1,11 +1,10 @@
 """Every dashboard page in Debian's Chromium with seeded data: charts drawn, keys work, screenshots."""
 
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from annotation_app.models import Caption, CaptionVersion, DatasetRelease, PointSet
 from tests.annotation_app.dashboard.factories import seed_collection
@@ -18,29 +17,14 @@ PASSWORD = "pw-for-dashboard-tests"
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls between browser steps
-    # are still plain synchronous calls. The flag lives only as long as the browser.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        yield from _chromium()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"],
-        )
-        yield browser
-        browser.close()
+def chromium(playwright):
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--no-first-run"],
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
