@@ -58,18 +58,9 @@ def release_file_url(*, release: DatasetRelease, key: str, signer=None) -> str:
 
 
 def _presigning_client():
-    """An S3 client that signs with SigV4 (AWS refuses SigV2 links in newer regions; MinIO takes both)."""
-    import boto3
-    from botocore.config import Config
+    from annotation_app.services.s3 import s3_client
 
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
-        region_name=settings.AWS_S3_REGION_NAME,
-        aws_access_key_id=settings.AWS_ACCESS_KEY_ID or None,
-        aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY or None,
-        config=Config(signature_version="s3v4"),
-    )
+    return s3_client()
 
 
 def release_local_file(*, release: DatasetRelease, key: str) -> Path:

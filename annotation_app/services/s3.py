@@ -12,7 +12,8 @@ def s3_client():
         region_name=settings.AWS_S3_REGION_NAME,
         aws_access_key_id=settings.AWS_ACCESS_KEY_ID or None,
         aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY or None,
-        config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+        # SigV4: AWS refuses SigV2 presigned links in newer regions; MinIO takes both.
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4"),
     )
 
 
