@@ -2,6 +2,7 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends \
       ffmpeg tesseract-ocr tesseract-ocr-eng graphviz chromium fonts-dejavu-core curl \
+      texlive-latex-base dvipng \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./

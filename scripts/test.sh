@@ -15,6 +15,7 @@ apt_ensure ffmpeg ffmpeg
 apt_ensure tesseract tesseract-ocr tesseract-ocr-eng
 apt_ensure sox sox
 apt_ensure dot graphviz
+apt_ensure dvipng texlive-latex-base dvipng
 
 scripts/install.sh test
 
@@ -27,6 +28,8 @@ export PIXMO_VAR_DIR=$(mktemp -d /tmp/pixmo-var.XXXXXX)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 export PIXMO_MODEL_CACHE=${PIXMO_MODEL_CACHE:-$HOME/.cache/pixmo}
 export PYTHONUNBUFFERED=1
+# Every pixmo-docs renderer must run here: a missing one fails its test instead of skipping.
+export PIXMO_REQUIRE_ALL_RENDERERS=1
 
 set +e
 .venv/bin/python -m pytest "$@"

@@ -8,14 +8,11 @@ attempt whose code cannot be rendered even from the template is logged and skipp
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-
-from PIL import Image
 
 from pixmo_builders.docs import prompts
 from pixmo_builders.docs.chat import TextChat
@@ -26,7 +23,7 @@ from pixmo_builders.docs.qa import (
     parse_question_answer,
     template_question,
 )
-from pixmo_builders.docs.renderers import Renderer, available_renderers, shows_data
+from pixmo_builders.docs.renderers import Renderer, available_renderers, is_blank, shows_data
 from pixmo_builders.docs.topics import TOPICS
 from pixmo_builders.writer import ExportRow
 
@@ -178,12 +175,7 @@ def _render(*, chat: TextChat, attempt: _Attempt, data: DocData) -> tuple[bytes,
 
 def _is_real_image(*, png: bytes) -> bool:
     """Decodes, and is not one flat colour (a blank page is not a document)."""
-    try:
-        image = Image.open(io.BytesIO(png)).convert("L")
-    except Exception:  # noqa: BLE001 - any decoder failure means "not an image"
-        return False
-    low, high = image.getextrema()
-    return high - low > 16
+    return not is_blank(png=png)
 
 
 def _questions(*, chat: TextChat, code: str, data: DocData, rng: random.Random) -> list[QuestionAnswer]:

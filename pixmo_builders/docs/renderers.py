@@ -7,12 +7,18 @@ deterministic template to fall back to, and how to run code to an image.
 from __future__ import annotations
 
 import html
+import importlib.util
+import io
 import json
+import os
 import re
 import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
 
 from pixmo_builders.docs.data import DocData
 from pixmo_builders.docs.sandbox import SandboxLimits, SandboxResult, run_sandboxed
@@ -141,9 +147,11 @@ def html_template(data: DocData) -> str:
     )
 
 
-def run_html(code: str) -> SandboxResult:
+def run_html(code: str, *, script_ms: int = 0) -> SandboxResult:
+    """Screenshot a page; `script_ms` of virtual time lets its scripts finish drawing first."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
-    argv = [chromium, *CHROMIUM_FLAGS, "--screenshot={folder}/out.png", "file://{folder}/page.html"]
+    flags = [*CHROMIUM_FLAGS, *([f"--virtual-time-budget={script_ms}"] if script_ms else [])]
+    argv = [chromium, *flags, "--screenshot={folder}/out.png", "file://{folder}/page.html"]
     # Chromium reserves far more address space than it uses: a cap would kill it at start.
     limits = SandboxLimits(timeout_s=45.0, cpu_s=60, memory_bytes=None)
     return run_sandboxed(argv=argv, files={"page.html": code.encode()}, output_name="out.png", limits=limits)
@@ -166,6 +174,152 @@ def run_graphviz(code: str) -> SandboxResult:
         argv=["dot", "-Tpng", "graph.dot", "-o", "out.png"],
         files={"graph.dot": code.encode()},
         output_name="out.png",
+    )
+
+
+# -- Plotly (Python builds the figure, headless Chromium draws it) -------------------------
+
+PLOTLY_WRITER = """
+import plotly.io as _pio
+_pio.write_html(fig, "page.html", include_plotlyjs={script!r}, full_html=True, default_width=800,
+                default_height=600, config={{"staticPlot": True}})
+"""
+
+
+def plotly_js_path() -> Path | None:
+    """plotly.min.js as the plotly package ships it, found without importing plotly."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    return path if path.is_file() else None
+
+
+def plotly_template(data: DocData) -> str:
+    return plotly_prelude(data) + (
+        "fig = go.Figure(go.Pie(labels=labels, values=values, textinfo='label+value', sort=False))\n"
+        f"fig.update_layout(title={data.title!r}, width=800, height=600)\n"
+    )
+
+
+def plotly_prelude(data: DocData) -> str:
+    labels, values = _labels_values(data)
+    return f"import plotly.graph_objects as go\nlabels = {labels!r}\nvalues = {values!r}\n"
+
+
+def run_plotly(code: str) -> SandboxResult:
+    script = plotly_js_path()
+    if script is None:
+        return SandboxResult(ok=False, output=None, error="plotly is not installed", seconds=0.0)
+    page = run_sandboxed(
+        argv=[sys.executable, "render.py"],
+        files={"render.py": (code + PLOTLY_WRITER.format(script=script.as_uri())).encode()},
+        output_name="page.html",
+    )
+    if not page.ok:
+        return page
+    shot = run_html(page.output.decode(), script_ms=5000)
+    return SandboxResult(ok=shot.ok, output=shot.output, error=shot.error, seconds=page.seconds + shot.seconds)
+
+
+# -- Mermaid (mermaid.js in headless Chromium) --------------------------------------------
+
+MERMAID_VERSION = "12.3.0"
+MERMAID_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<style>body{{margin:24px;background:#fff;font-family:sans-serif}}</style></head><body>
+<div id="out"></div>
+<script src="{script}"></script>
+<script>
+mermaid.initialize({{startOnLoad: false, securityLevel: "strict", suppressErrorRendering: true}});
+// A diagram that does not parse leaves the page blank, and a blank page is rejected.
+mermaid.render("doc", {source}).then(({{svg}}) => {{ document.getElementById("out").innerHTML = svg; }})
+  .catch(() => {{}});
+</script></body></html>
+"""
+
+
+def mermaid_js_path() -> Path | None:
+    """mermaid.min.js: $PIXMO_MERMAID_JS, else where scripts/install.sh puts it in the venv."""
+    configured = os.environ.get("PIXMO_MERMAID_JS")
+    path = Path(configured) if configured else Path(sys.prefix) / "share" / "pixmo" / "mermaid.min.js"
+    return path if path.is_file() else None
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "'")
+
+
+def mermaid_template(data: DocData) -> str:
+    nodes = "".join(
+        f'  n{i}["{_mermaid_text(label)}: {value:g}"]\n' for i, (label, value) in enumerate(data.items)
+    )
+    edges = "".join(f"  n{i} --> n{i + 1}\n" for i in range(len(data.items) - 1))
+    return f"---\ntitle: {_mermaid_text(data.title)}\n---\nflowchart LR\n{nodes}{edges}"
+
+
+def mermaid_prelude(data: DocData) -> str:
+    return "flowchart LR\n"
+
+
+def run_mermaid(code: str) -> SandboxResult:
+    script = mermaid_js_path()
+    if script is None:
+        return SandboxResult(ok=False, output=None, error="mermaid.min.js is not installed", seconds=0.0)
+    # "</" is escaped so the diagram's text cannot close the script element.
+    page = MERMAID_PAGE.format(script=script.as_uri(), source=json.dumps(code).replace("</", "<\\/"))
+    shot = run_html(page, script_ms=5000)
+    if shot.ok and is_blank(png=shot.output):
+        return SandboxResult(ok=False, output=None, error="the diagram did not parse", seconds=shot.seconds)
+    return shot
+
+
+def is_blank(*, png: bytes) -> bool:
+    """One flat colour, or not an image at all: nothing was drawn."""
+    try:
+        image = Image.open(io.BytesIO(png)).convert("L")
+    except Exception:  # noqa: BLE001 - any decoder failure means "not an image"
+        return True
+    low, high = image.getextrema()
+    return high - low <= 16
+
+
+# -- LaTeX (latex + dvipng) ---------------------------------------------------------------
+
+LATEX_SPECIALS = {char: f"\\{char}" for char in "&%$#_{}"} | {"~": r"\textasciitilde{}", "^": r"\^{}"}
+# On failure, TeX's first error line ("! Undefined control sequence.") becomes the message.
+LATEX_COMMAND = (
+    "latex -no-shell-escape -interaction=nonstopmode -halt-on-error doc.tex >/dev/null "
+    "|| { grep -m1 '^!' doc.log >&2; exit 1; }; "
+    "dvipng -q -T tight -D 200 -bg 'rgb 1 1 1' -o out.png doc.dvi >/dev/null"
+)
+# kpathsea's paranoid mode: TeX may read and write only below the sandbox folder (and its own
+# trees), never an absolute path such as a credentials file.
+LATEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(LATEX_SPECIALS.get(char, char) for char in text)
+
+
+def latex_prelude(data: DocData) -> str:
+    return (
+        "\\documentclass{article}\n\\pagestyle{empty}\n\\begin{document}\n"
+        f"\\section*{{{latex_escape(data.title)}}}\n"
+        "\\begin{tabular}{|l|r|}\n\\hline\nItem & Value \\\\\n\\hline\n"
+    )
+
+
+def latex_template(data: DocData) -> str:
+    rows = "".join(f"{latex_escape(label)} & {value:g} \\\\\n" for label, value in data.items)
+    return latex_prelude(data) + f"{rows}\\hline\n\\end{{tabular}}\n\\end{{document}}\n"
+
+
+def run_latex(code: str) -> SandboxResult:
+    return run_sandboxed(
+        argv=["sh", "-c", LATEX_COMMAND],
+        files={"doc.tex": code.encode()},
+        output_name="out.png",
+        env=LATEX_ENV,
     )
 
 
@@ -210,19 +364,70 @@ RENDERERS: dict[str, Renderer] = {
             run=run_graphviz,
             marker="digraph",
         ),
+        Renderer(
+            name="plotly",
+            config="charts",
+            language="Python with plotly.graph_objects (a figure named fig)",
+            example="fig = go.Figure(go.Bar(x=labels, y=values))\nfig.update_layout(title='Title')",
+            template=plotly_template,
+            run=run_plotly,
+            marker="go.",
+            prelude=plotly_prelude,
+        ),
+        Renderer(
+            name="mermaid",
+            config="diagrams",
+            language="a Mermaid flowchart",
+            example='flowchart LR\n  A["Step A: 3"] --> B["Step B: 5"]',
+            template=mermaid_template,
+            run=run_mermaid,
+            marker="flowchart",
+            prelude=mermaid_prelude,
+        ),
+        Renderer(
+            name="latex",
+            config="tables",
+            language="a LaTeX document with a tabular",
+            example="\\documentclass{article}\n\\begin{document}\n\\begin{tabular}{|l|r|}\nA & 3 \\\\\n"
+            "\\end{tabular}\n\\end{document}",
+            template=latex_template,
+            run=run_latex,
+            marker="\\begin{tabular}",
+            prelude=latex_prelude,
+        ),
     )
 }
+
+# What each renderer needs, for `available_renderers`: a program on PATH or a file it loads.
+RENDERER_NEEDS: dict[str, Callable[[], bool]] = {
+    "matplotlib": lambda: importlib.util.find_spec("matplotlib") is not None,
+    "vegalite": lambda: importlib.util.find_spec("vl_convert") is not None,
+    "html": lambda: _chromium_present(),
+    "graphviz": lambda: shutil.which("dot") is not None,
+    "plotly": lambda: _chromium_present() and plotly_js_path() is not None,
+    "mermaid": lambda: _chromium_present() and mermaid_js_path() is not None,
+    "latex": lambda: shutil.which("latex") is not None and shutil.which("dvipng") is not None,
+}
+
+
+def _chromium_present() -> bool:
+    return bool(shutil.which("chromium") or shutil.which("chromium-browser"))
 
 
 def available_renderers() -> dict[str, Renderer]:
     """Renderers whose tools are installed here."""
-    usable = dict(RENDERERS)
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        usable.pop("html")
-    if not shutil.which("dot"):
-        usable.pop("graphviz")
-    try:
-        import vl_convert  # noqa: F401
-    except ImportError:
-        usable.pop("vegalite")
-    return usable
+    return {name: renderer for name, renderer in RENDERERS.items() if RENDERER_NEEDS[name]()}
+
+
+def missing_renderers() -> list[str]:
+    """Renderers that cannot run here, each with what it needs."""
+    needs = {
+        "matplotlib": "the matplotlib package",
+        "vegalite": "the vl-convert-python package",
+        "html": "chromium",
+        "graphviz": "the dot program (Debian graphviz)",
+        "plotly": "the plotly package and chromium",
+        "mermaid": "chromium and mermaid.min.js (scripts/install.sh fetches it)",
+        "latex": "latex and dvipng (Debian texlive-latex-base, dvipng)",
+    }
+    return [f"{name} needs {needs[name]}" for name in RENDERERS if not RENDERER_NEEDS[name]()]

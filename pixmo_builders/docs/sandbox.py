@@ -71,7 +71,7 @@ def _limit(*, limits: SandboxLimits) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
 
 
-def _environment(*, folder: Path) -> dict[str, str]:
+def _environment(*, folder: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
     env.update(
         {
@@ -85,15 +85,22 @@ def _environment(*, folder: Path) -> dict[str, str]:
             "XDG_CACHE_HOME": str(folder),
         }
     )
+    env.update(extra)
     return env
 
 
 def run_sandboxed(
-    *, argv: list[str], files: dict[str, bytes], output_name: str, limits: SandboxLimits = SandboxLimits()
+    *,
+    argv: list[str],
+    files: dict[str, bytes],
+    output_name: str,
+    limits: SandboxLimits = SandboxLimits(),
+    env: dict[str, str] | None = None,
 ) -> SandboxResult:
     """Write `files` into a fresh temporary folder, run `argv` there, and return `output_name`'s bytes.
 
-    `{folder}` in an argument is replaced by the folder's path.
+    `{folder}` in an argument is replaced by the folder's path; `env` adds variables to the
+    otherwise bare environment.
     """
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pixmo-sandbox-") as name:
@@ -102,7 +109,7 @@ def run_sandboxed(
         for file_name, data in files.items():
             (folder / file_name).write_bytes(data)
         command = [*network_namespace_prefix(), *(arg.replace("{folder}", name) for arg in argv)]
-        error = _run(command=command, folder=folder, limits=limits)
+        error = _run(command=command, folder=folder, limits=limits, env=env or {})
         output = folder / output_name
         seconds = time.perf_counter() - start
         if error is None and output.is_file() and output.stat().st_size > 0:
@@ -112,11 +119,11 @@ def run_sandboxed(
         )
 
 
-def _run(*, command: list[str], folder: Path, limits: SandboxLimits) -> str | None:
+def _run(*, command: list[str], folder: Path, limits: SandboxLimits, env: dict[str, str]) -> str | None:
     process = subprocess.Popen(
         command,
         cwd=folder,
-        env=_environment(folder=folder),
+        env=_environment(folder=folder, extra=env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
