@@ -47,6 +47,11 @@ def _counts(*, manifest: dict) -> str:
     lines.append(
         f"\nRows held out because their image belongs to an evaluation set: {manifest['rows_held_out']}."
     )
+    if "rows_duplicate" in manifest:
+        lines.append(
+            f"Rows dropped as duplicates (same image and same released values as an earlier row): "
+            f"{manifest['rows_duplicate']}."
+        )
     for key, count in manifest.get("meta_counts", {}).items():
         lines.append(f"Rows flagged `{key}`: {count}.")
     return "\n".join(lines) + "\n"

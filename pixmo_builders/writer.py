@@ -8,6 +8,8 @@ Contract for callers (the export service, the synthetic generators):
   continues where it stopped. `_progress.json` holds the committed state between runs.
 - `finish()` writes the data card and then `manifest.json`, atomically and last: a release
   is complete exactly when its manifest exists.
+- Rows that repeat an earlier row of the stream (same image, same released values) are
+  dropped and counted (`rows_duplicate`), wherever in the stream they come; see `dedupe`.
 Memory is bounded by one parquet row group and one sample per split, never by the row count.
 """
 
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 
 from pixmo_builders.card import render_data_card
 from pixmo_builders.chunk import ChunkWriter, ClosedChunk, ShardSample
+from pixmo_builders.dedupe import SeenRows, row_key
 from pixmo_builders.manifest import CARD_KEY, MANIFEST_KEY, RELEASE_FORMAT, ReleaseInfo
 from pixmo_builders.row_checks import row_problems
 from pixmo_builders.schemas import SCHEMA_VERSION, dataset_schema
@@ -59,6 +62,7 @@ class WriteProgress:
     files_committed: int
     bytes_committed: int
     finished: bool = False
+    rows_duplicate: int = 0
 
 
 @dataclass
@@ -82,6 +86,7 @@ class ReleaseWriter:
         shard_max_samples: int = DEFAULT_SHARD_MAX_SAMPLES,
         shard_max_bytes: int = DEFAULT_SHARD_MAX_BYTES,
         on_progress: Callable[[WriteProgress], None] | None = None,
+        dedupe: bool = True,
     ) -> None:
         if shard_max_samples < 1 or shard_max_bytes < 1:
             raise ValueError("shard_max_samples and shard_max_bytes must be at least 1")
@@ -91,15 +96,17 @@ class ReleaseWriter:
         self.shard_max_samples = shard_max_samples
         self.shard_max_bytes = shard_max_bytes
         self.on_progress = on_progress
+        self.dedupe = dedupe
         self.storage = open_storage(location=location)
         if self.storage.exists(key=MANIFEST_KEY):
             raise FileExistsError(f"{location} already holds a complete release")
         self.scratch = local_scratch_dir(storage=self.storage)
         self.splits = {name: _SplitState(name=name) for name in SPLITS}
-        self.counters = {"seen": 0, "written": 0, "skipped": 0, "held_out": 0}
+        self.counters = {"seen": 0, "written": 0, "skipped": 0, "held_out": 0, "duplicate": 0}
         self.meta_counts: Counter[str] = Counter()
         self.manifest: dict | None = None
         self._resume()
+        self.seen_rows = SeenRows(path=self.scratch / "seen-rows.sqlite3") if dedupe else None
 
     # -- resuming -------------------------------------------------------------------------
 
@@ -112,6 +119,7 @@ class ReleaseWriter:
             "heldout_sha256": hashlib.sha256(heldout).hexdigest(),
             "shard_max_samples": self.shard_max_samples,
             "shard_max_bytes": self.shard_max_bytes,
+            "dedupe": self.dedupe,
         }
 
     def _resume(self) -> None:
@@ -154,6 +162,11 @@ class ReleaseWriter:
             raise ValueError(
                 f"row {self.counters['seen']} of {self.schema.name} is invalid: {'; '.join(problems)}"
             )
+        if self.seen_rows is not None and not self.seen_rows.add(
+            row_key(image_sha256=item.image_sha256, row=item.row)
+        ):
+            self.counters["duplicate"] += 1
+            return
         self.counters["seen"] += 1
         self.meta_counts.update(key for key, value in item.meta.items() if value is True)
         split = assign_split(image_sha256=item.image_sha256, policy=self.policy)
@@ -246,6 +259,7 @@ class ReleaseWriter:
                 files_committed=2 * len(entries),
                 bytes_committed=sum(entry["parquet_bytes"] + entry["shard_bytes"] for entry in entries),
                 finished=finished,
+                rows_duplicate=self.counters["duplicate"],
             )
         )
 
@@ -268,6 +282,7 @@ class ReleaseWriter:
         manifest["files"][CARD_KEY] = {"sha256": hashlib.sha256(card).hexdigest(), "bytes": len(card)}
         self.storage.put_bytes(data=json.dumps(manifest, indent=1).encode(), key=MANIFEST_KEY)
         self.storage.delete(key=PROGRESS_KEY)
+        self._close_seen_rows()
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.manifest = manifest
         self._report(finished=True)
@@ -306,6 +321,7 @@ class ReleaseWriter:
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "splits": splits,
             "rows_held_out": self.counters["held_out"],
+            "rows_duplicate": self.counters["duplicate"],
             "meta_counts": self._meta_counts(),
             "split_policy": self.policy.describe(),
             "shard_max_samples": self.shard_max_samples,
@@ -318,6 +334,11 @@ class ReleaseWriter:
         # Counted over this run's stream, which on a resume is the whole stream again.
         return dict(sorted(self.meta_counts.items()))
 
+    def _close_seen_rows(self) -> None:
+        if self.seen_rows is not None:
+            self.seen_rows.close()
+            self.seen_rows = None
+
     def __enter__(self) -> ReleaseWriter:
         return self
 
@@ -326,6 +347,7 @@ class ReleaseWriter:
             if self.manifest is None:
                 self.finish()
             return
+        self._close_seen_rows()
         for state in self.splits.values():
             if state.chunk is not None:
                 state.chunk.discard()

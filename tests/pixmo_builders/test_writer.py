@@ -1,6 +1,7 @@
 import hashlib
 import json
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -128,3 +129,38 @@ def test_memory_does_not_grow_with_rows(tmp_path):
     large = _peak_bytes(tmp_path, 2_400)
     print(f"peak traced bytes: {small} at 300 rows, {large} at 2400 rows")
     assert large < small * 1.5, (small, large)
+
+
+def test_duplicate_rows_are_dropped_wherever_they_come_in_the_stream(tmp_path):
+    rows = points_rows(images=20)
+    # The same annotations again, far from the originals and under another image URL.
+    repeats = [replace(item, row={**item.row, "image_url": "https://mirror.example/x.png"}) for item in rows[:10]]
+    changed = replace(rows[3], row={**rows[3].row, "label": "bird"})  # same image, new label: kept
+    manifest = _writer(tmp_path / "r").write_all([*rows, *repeats, changed])
+    assert manifest["rows_duplicate"] == 10
+    assert sum(split["rows"] for split in manifest["splits"].values()) == 41
+    assert "duplicates" in (tmp_path / "r" / "README.md").read_text()
+    labels = [row["label"] for split in ("train", "validation") for row in _parquet_rows(tmp_path / "r", split)]
+    assert labels.count("bird") == 1 and len(labels) == 41
+    assert not list((tmp_path / "r").rglob("*.sqlite3")), "the dedupe table is scratch, not release"
+
+
+def test_dedupe_can_be_turned_off_and_is_part_of_the_resume_fingerprint(tmp_path):
+    rows = points_rows(images=5)
+    manifest = _writer(tmp_path / "all", dedupe=False).write_all([*rows, *rows])
+    assert manifest["rows_duplicate"] == 0
+    assert sum(split["rows"] for split in manifest["splits"].values()) == 20
+    with pytest.raises(Crash):
+        _writer(tmp_path / "r").write_all(_crashing(points_rows(images=30), at=40))
+    with pytest.raises(ValueError, match="other settings"):
+        _writer(tmp_path / "r", dedupe=False)
+
+
+def test_a_resumed_write_drops_the_same_duplicates(tmp_path):
+    rows = points_rows(images=30)
+    stream = [*rows[:30], *rows[:12], *rows[30:]]
+    with pytest.raises(Crash):
+        _writer(tmp_path / "r").write_all(_crashing(stream, at=50))
+    resumed = _writer(tmp_path / "r").write_all(stream)
+    clean = _writer(tmp_path / "clean").write_all(stream)
+    assert resumed["splits"] == clean["splits"] and resumed["rows_duplicate"] == clean["rows_duplicate"] == 12
