@@ -81,7 +81,8 @@ class Caption(models.Model):
 
     @property
     def current(self) -> "CaptionVersion | None":
-        return self.versions.order_by("-number").first()
+        """The newest version that is the caption's text (an LLM draft the guards rejected never is)."""
+        return self.versions.exclude(source="llm_rejected").order_by("-number").first()
 
 
 class CaptionSource(models.TextChoices):

@@ -1,15 +1,18 @@
 """Accepted rows as plain builder sources, streamed with server-side cursors (no ORM object leaves).
 
-Each generator orders by primary key over a fixed filter, so a resumed export sees the same stream.
+Each generator orders by image hash, then (for points) label, then primary key, over a fixed
+filter: a resumed export sees the same stream, all rows of one image arrive together (one shard
+sample per image, and every answer for an (image, label) is merged however far apart the answers
+were made), and the writer's dedupe sees repeats.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from annotation_app.models import AskThread, CapQADialogue, Caption, Image, PointSet, ReviewStatus
+from annotation_app.models import AskThread, AskTurn, CapQADialogue, Caption, Image, PointSet, ReviewStatus
 from pixmo_builders.builders.sources import (
     CaptionSource,
     CountSource,
@@ -21,6 +24,8 @@ from pixmo_builders.builders.sources import (
 )
 
 CHUNK = 500
+# (released column, ModelProvenance id) pairs: which stored model outputs the streamed rows carry.
+Touched = set[tuple[str, int]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,8 @@ class ExportFilters:
         }
 
 
-def _filtered(queryset: QuerySet, filters: ExportFilters, *, item: str, annotator: str, reviewed: bool = True) -> QuerySet:
+def _filtered(queryset: QuerySet, filters: ExportFilters, *, item: str, annotator: str, reviewed: bool = True,
+              then: tuple[str, ...] = ()) -> QuerySet:
     if filters.projects:
         queryset = queryset.filter(**{f"{item}__project__slug__in": filters.projects})
     if filters.annotators:
@@ -52,7 +58,7 @@ def _filtered(queryset: QuerySet, filters: ExportFilters, *, item: str, annotato
         queryset = queryset.filter(created_at__lt=filters.until)
     if filters.accepted_only and reviewed:
         queryset = queryset.filter(review_status=ReviewStatus.ACCEPTED)
-    return queryset.order_by("pk")
+    return queryset.order_by(f"{item}__image__sha256", *then, "pk")
 
 
 def image_ref(image: Image) -> str:
@@ -68,22 +74,32 @@ def _loader(image: Image):
     return load
 
 
-def caption_sources(filters: ExportFilters) -> Iterator[CaptionSource]:
+def _note(touched: Touched | None, column: str, provenance_id: int | None) -> None:
+    if touched is not None and provenance_id is not None:
+        touched.add((column, provenance_id))
+
+
+def caption_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[CaptionSource]:
     captions = _filtered(Caption.objects.select_related("work_item__image"), filters,
                          item="work_item", annotator="transcripts__recording__annotator").distinct()
     for caption in captions.iterator(chunk_size=CHUNK):
         version = caption.current
-        transcripts = [t.text for t in caption.transcripts.order_by("pk")]
+        ordered = list(caption.transcripts.order_by("pk"))
+        transcripts = [t.text for t in ordered]
+        _note(touched, "caption", version.provenance_id)
+        for transcript in ordered:
+            _note(touched, "transcripts", transcript.provenance_id)
         image = caption.work_item.image
         yield CaptionSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
                             caption=version.text, transcripts=transcripts)
 
 
 def point_set_queryset(filters: ExportFilters) -> QuerySet:
-    return _filtered(PointSet.objects.select_related("work_item__image"), filters, item="work_item", annotator="annotator")
+    return _filtered(PointSet.objects.select_related("work_item__image"), filters, item="work_item",
+                     annotator="annotator", then=("label",))
 
 
-def point_sources(filters: ExportFilters) -> Iterator[PointSetSource]:
+def point_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[PointSetSource]:
     for point_set in point_set_queryset(filters).filter(work_item__image__is_eval_holdout=False).iterator(chunk_size=CHUNK):
         image = point_set.work_item.image
         yield PointSetSource(
@@ -93,7 +109,7 @@ def point_sources(filters: ExportFilters) -> Iterator[PointSetSource]:
         )
 
 
-def points_eval_sources(filters: ExportFilters) -> Iterator[PointsEvalSource]:
+def points_eval_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[PointsEvalSource]:
     for point_set in point_set_queryset(filters).filter(work_item__image__is_eval_holdout=True).iterator(chunk_size=CHUNK):
         image = point_set.work_item.image
         yield PointsEvalSource(
@@ -102,7 +118,7 @@ def points_eval_sources(filters: ExportFilters) -> Iterator[PointsEvalSource]:
         )
 
 
-def count_sources(filters: ExportFilters) -> Iterator[CountSource]:
+def count_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[CountSource]:
     queryset = point_set_queryset(filters).filter(collection_method="counting", not_present=False)
     for point_set in queryset.iterator(chunk_size=CHUNK):
         image = point_set.work_item.image
@@ -113,34 +129,43 @@ def count_sources(filters: ExportFilters) -> Iterator[CountSource]:
 
 
 def _accepted_threads(filters: ExportFilters) -> QuerySet:
+    model_turns = Prefetch("turns", queryset=AskTurn.objects.filter(provenance__isnull=False).only(
+        "thread_id", "provenance_id"), to_attr="model_turns")
     return _filtered(AskThread.objects.select_related("work_item__image").filter(status="accepted"), filters,
-                     item="work_item", annotator="annotator")
+                     item="work_item", annotator="annotator").prefetch_related(model_turns)
 
 
-def ask_sources(filters: ExportFilters) -> Iterator[QuestionAnswerSource]:
+def ask_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[QuestionAnswerSource]:
     for thread in _accepted_threads(filters).filter(points=[]).iterator(chunk_size=CHUNK):
         image = thread.work_item.image
+        for turn in thread.model_turns:
+            _note(touched, "answer", turn.provenance_id)
         yield QuestionAnswerSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
                                    question=thread.question, answer=thread.final_answer)
 
 
-def point_explanation_sources(filters: ExportFilters) -> Iterator[PointExplanationSource]:
+def point_explanation_sources(filters: ExportFilters,
+                              touched: Touched | None = None) -> Iterator[PointExplanationSource]:
     threads = _accepted_threads(filters).exclude(points=[]).filter(Q(final_answer__contains="<point"))
     for thread in threads.iterator(chunk_size=CHUNK):
         image = thread.work_item.image
+        for turn in thread.model_turns:
+            _note(touched, "response", turn.provenance_id)
         yield PointExplanationSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
                                      question=thread.question, response=thread.final_answer)
 
 
-def capqa_sources(filters: ExportFilters) -> Iterator[DialogueSource]:
+def capqa_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[DialogueSource]:
     dialogues = (CapQADialogue.objects.select_related("caption_version__caption__work_item__image")
-                 .exclude(turns=[]).order_by("pk"))
+                 .exclude(turns=[]).order_by("caption_version__caption__work_item__image__sha256", "pk"))
     if filters.accepted_only:
         dialogues = dialogues.filter(caption_version__caption__review_status=ReviewStatus.ACCEPTED)
     if filters.projects:
         dialogues = dialogues.filter(caption_version__caption__work_item__project__slug__in=filters.projects)
     for dialogue in dialogues.iterator(chunk_size=CHUNK):
         image = dialogue.caption_version.caption.work_item.image
+        _note(touched, "question", dialogue.provenance_id)
+        _note(touched, "answer", dialogue.provenance_id)
         yield DialogueSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
                              turns=[(t["question"], t["answer"]) for t in dialogue.turns])
 

@@ -7,6 +7,7 @@ only when every dataset's manifest exists — written last by the writer.
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 
 from django.conf import settings
@@ -25,22 +26,17 @@ from pixmo_builders.writer import ExportRow, ReleaseWriter, WriteProgress
 
 logger = logging.getLogger("pixmo.releases")
 
-EXPORTABLE: dict[str, Callable[[sources.ExportFilters], Iterator[ExportRow]]] = {
-    "pixmo-cap": lambda f: text.build_cap_rows(sources.caption_sources(f)),
-    "pixmo-points": lambda f: points.build_points_rows(sources.point_sources(f)),
-    "pixmo-points-eval": lambda f: points.build_points_eval_rows(sources.points_eval_sources(f)),
-    "pixmo-count": lambda f: points.build_count_rows(sources.count_sources(f)),
-    "pixmo-ask-model-anything": lambda f: text.build_ask_model_anything_rows(sources.ask_sources(f)),
-    "pixmo-cap-qa": lambda f: text.build_cap_qa_rows(sources.capqa_sources(f)),
-    "pixmo-point-explanations": lambda f: explanations.build_point_explanations_rows(
-        sources.point_explanation_sources(f)),
-}
-# Which stored model outputs touched each dataset's fields, for the data card.
-TOUCHED_BY = {
-    "pixmo-cap": [("transcripts", "asr"), ("caption", "llm")],
-    "pixmo-cap-qa": [("question", "llm"), ("answer", "llm")],
-    "pixmo-ask-model-anything": [("answer", "llm")],
-    "pixmo-point-explanations": [("response", "llm")],
+# Each dataset's rows from the filtered sources; the sources add to `touched` the (column,
+# ModelProvenance id) pairs behind the rows they yield, which the data card then lists.
+EXPORTABLE: dict[str, Callable[[sources.ExportFilters, sources.Touched], Iterator[ExportRow]]] = {
+    "pixmo-cap": lambda f, t: text.build_cap_rows(sources.caption_sources(f, t)),
+    "pixmo-points": lambda f, t: points.build_points_rows(sources.point_sources(f, t)),
+    "pixmo-points-eval": lambda f, t: points.build_points_eval_rows(sources.points_eval_sources(f, t)),
+    "pixmo-count": lambda f, t: points.build_count_rows(sources.count_sources(f, t)),
+    "pixmo-ask-model-anything": lambda f, t: text.build_ask_model_anything_rows(sources.ask_sources(f, t)),
+    "pixmo-cap-qa": lambda f, t: text.build_cap_qa_rows(sources.capqa_sources(f, t)),
+    "pixmo-point-explanations": lambda f, t: explanations.build_point_explanations_rows(
+        sources.point_explanation_sources(f, t)),
 }
 
 
@@ -120,8 +116,8 @@ def _export_one(release, dataset, filters, index, on_progress) -> dict:
     holdout = sources.eval_holdout_sha256()
     policy = SplitPolicy(heldout_image_sha256=holdout if dataset != "pixmo-points-eval" else frozenset(),
                          fixed_split="test" if dataset == "pixmo-points-eval" else None)
-    info = ReleaseInfo(dataset=dataset, filters=release.filters, provenance=_provenance(dataset),
-                       accepted_only=filters.accepted_only, audio_receipts_kept=dataset == "pixmo-cap")
+    info = ReleaseInfo(dataset=dataset, filters=release.filters, accepted_only=filters.accepted_only,
+                       audio_receipts_kept=dataset == "pixmo-cap")
     share = 1.0 / len(release.datasets)
 
     def progress(state: WriteProgress) -> None:
@@ -130,20 +126,27 @@ def _export_one(release, dataset, filters, index, on_progress) -> dict:
             on_progress(dataset, state)
 
     writer = ReleaseWriter(location=location, info=info, split_policy=policy, on_progress=progress)
-    manifest = writer.write_all(EXPORTABLE[dataset](filters))
+    touched: sources.Touched = set()
+    with writer:
+        for row in EXPORTABLE[dataset](filters, touched):
+            writer.add(row)
+        # A resumed export streams every row again, so `touched` covers the whole release.
+        writer.info = replace(writer.info, provenance=_provenance(dataset, touched))
+        manifest = writer.finish()
     DatasetRelease.objects.filter(pk=release.pk).update(progress=share * (index + 1))
     return manifest
 
 
-def _provenance(dataset: str) -> tuple[ProvenanceEntry, ...]:
-    entries = []
-    for field_name, kind in TOUCHED_BY.get(dataset, []):
-        rows = ModelProvenance.objects.filter(kind=kind).values_list(
-            "model_name", "model_revision", "prompt_id", "prompt_hash").distinct()
-        step = "asr" if kind == "asr" else f"{dataset}-{field_name}"
-        entries += [ProvenanceEntry(field=field_name, step=step, model=m, revision=r, prompt_id=p, prompt_sha256=h)
-                    for m, r, p, h in rows]
-    return tuple(entries)
+def _provenance(dataset: str, touched: sources.Touched) -> tuple[ProvenanceEntry, ...]:
+    """The models and prompt versions behind the exported rows only, one entry per column and model."""
+    stored = ModelProvenance.objects.in_bulk({provenance_id for _, provenance_id in touched})
+    entries = set()
+    for column, provenance_id in touched:
+        row = stored[provenance_id]
+        step = "asr" if row.kind == "asr" else f"{dataset}-{column}"
+        entries.add(ProvenanceEntry(field=column, step=step, model=row.model_name, revision=row.model_revision,
+                                    prompt_id=row.prompt_id, prompt_sha256=row.prompt_hash))
+    return tuple(sorted(entries, key=lambda entry: (entry.field, entry.model, entry.prompt_id, entry.revision)))
 
 
 def _filters(raw: dict) -> sources.ExportFilters:

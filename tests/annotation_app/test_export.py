@@ -117,3 +117,72 @@ def test_include_unreviewed_exports_pending_work_and_says_so(collected, tmp_path
     labels = [r["label"] for f in sorted((Path(release.uri) / "pixmo-points" / "data").glob("*.parquet"))
               for r in pq.read_table(f).to_pylist()]
     assert "cat" in labels
+
+
+def _released(release, dataset):
+    folder = Path(release.uri) / dataset
+    return [r for f in sorted((folder / "data").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+
+
+def test_answers_for_one_image_and_label_merge_however_far_apart_they_were_made(tmp_path):
+    first, second = UserFactory(), UserFactory()
+    project = ProjectFactory(kind="points", slug="far")
+    item = WorkItemFactory(project=project)
+    point_set(item, first, "cup", [(10.0, 10.0)])
+    for _ in range(3):  # other images' work lands in between
+        point_set(WorkItemFactory(project=project), first, "cup", [(50.0, 50.0)])
+    point_set(item, second, "cup", [(80.0, 20.0)])
+    point_set(item, UserFactory(), "cup", [(80.0, 20.0)])  # the same answer again: one point
+    release = release_export(release=release_create(
+        name="far", datasets=["pixmo-points"], filters=ExportFilters(), uri=str(tmp_path / "far")))
+    rows = [r for r in _released(release, "pixmo-points") if r["image_sha256"] == item.image.sha256]
+    assert len(rows) == 1 and rows[0]["count"] == 2
+    assert sorted((p["x"], p["y"]) for p in rows[0]["points"]) == [(10.0, 10.0), (80.0, 20.0)]
+
+
+def test_a_repeated_row_is_released_once_and_counted(tmp_path):
+    user = UserFactory()
+    project = ProjectFactory(kind="caption", slug="twice")
+    item = WorkItemFactory(project=project)
+    accepted_caption(item, user, "A blue circle.")
+    accepted_caption(WorkItemFactory(project=project), user, "A green line.")
+    accepted_caption(item, UserFactory(), "A blue circle.")
+    release = release_export(release=release_create(
+        name="twice", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "twice")))
+    rows = _released(release, "pixmo-cap")
+    assert sorted(r["caption"] for r in rows) == ["A blue circle.", "A green line."]
+    manifest = release.manifest["datasets"]["pixmo-cap"]
+    assert manifest["rows_duplicate"] == 1
+    assert "duplicates" in (Path(release.uri) / "pixmo-cap" / "README.md").read_text()
+
+
+def test_the_card_names_only_the_models_behind_the_exported_rows(tmp_path):
+    user = UserFactory()
+    project = ProjectFactory(kind="caption", slug="prov")
+    accepted_caption(WorkItemFactory(project=project), user, "A kept caption.")
+    accepted_caption(WorkItemFactory(project=project), user, "A rejected caption.", review_status="rejected")
+    rejected = Caption.objects.get(review_status="rejected").current
+    rejected.provenance = ModelProvenance.objects.create(kind="llm", model_name="unused-llm-9000",
+                                                         prompt_id="refine.single@7", prompt_hash="e" * 64)
+    rejected.save()
+    release = release_export(release=release_create(
+        name="prov", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "prov")))
+    card = (Path(release.uri) / "pixmo-cap" / "README.md").read_text()
+    assert "SmolLM2-135M-Instruct" in card and "tiny.en" in card
+    assert "unused-llm-9000" not in card and "refine.single@7" not in card
+    entries = release.manifest["datasets"]["pixmo-cap"]["release"]["provenance"]
+    assert {(e["field"], e["model"]) for e in entries} == {
+        ("caption", "SmolLM2-135M-Instruct"), ("transcripts", "tiny.en")}
+
+
+def test_a_rejected_llm_draft_is_never_the_released_caption(tmp_path):
+    user = UserFactory()
+    item = WorkItemFactory(project=ProjectFactory(kind="caption", slug="draft"))
+    accepted_caption(item, user, "The clean-up text.")
+    caption = Caption.objects.get()
+    caption.versions.update(source="cleanup")
+    CaptionVersion.objects.create(caption=caption, number=2, text="A draft that invented a dog.", source="llm_rejected")
+    assert caption.current.text == "The clean-up text."
+    release = release_export(release=release_create(
+        name="draft", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "draft")))
+    assert [r["caption"] for r in _released(release, "pixmo-cap")] == ["The clean-up text."]
