@@ -87,7 +87,10 @@ class ReleaseWriter:
         shard_max_bytes: int = DEFAULT_SHARD_MAX_BYTES,
         on_progress: Callable[[WriteProgress], None] | None = None,
         dedupe: bool = True,
+        resume_key: str = "",
     ) -> None:
+        """`resume_key` names whatever else the stream depends on (e.g. a generator's model and
+        prompts); a resume under another key is refused like one under other settings."""
         if shard_max_samples < 1 or shard_max_bytes < 1:
             raise ValueError("shard_max_samples and shard_max_bytes must be at least 1")
         self.schema = dataset_schema(name=info.dataset)
@@ -97,6 +100,7 @@ class ReleaseWriter:
         self.shard_max_bytes = shard_max_bytes
         self.on_progress = on_progress
         self.dedupe = dedupe
+        self.resume_key = resume_key
         self.storage = open_storage(location=location)
         if self.storage.exists(key=MANIFEST_KEY):
             raise FileExistsError(f"{location} already holds a complete release")
@@ -120,6 +124,7 @@ class ReleaseWriter:
             "shard_max_samples": self.shard_max_samples,
             "shard_max_bytes": self.shard_max_bytes,
             "dedupe": self.dedupe,
+            "resume_key": self.resume_key,
         }
 
     def _resume(self) -> None:

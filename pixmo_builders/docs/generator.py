@@ -3,16 +3,23 @@
 The model's data and code are used when they parse and render; otherwise the attempt falls
 back to deterministic data or template code for the same topic, and records that it did. An
 attempt whose code cannot be rendered even from the template is logged and skipped.
+
+With a journal, each finished attempt's outcome (its row and image, or its failure) is stored
+as it is made; a resumed run replays journalled attempts without calling the model or a
+renderer again, so only the attempts a crash cut off cost model time twice.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pixmo_builders.docs import prompts
 from pixmo_builders.docs.chat import TextChat
@@ -47,6 +54,7 @@ class DocsYield:
     questions: int = 0
     failures: Counter = field(default_factory=Counter)
     by_renderer: Counter = field(default_factory=Counter)
+    replayed: int = 0  # attempts a resumed run took from the journal instead of the model
 
     def summary(self) -> dict:
         share = lambda part, whole: round(part / whole, 3) if whole else 0.0
@@ -60,6 +68,14 @@ class DocsYield:
             "rendered_by_renderer": dict(self.by_renderer),
             "failures": dict(self.failures),
         }
+
+
+class AttemptJournal(Protocol):
+    """Where finished attempts are kept between runs (see `pixmo_builders.docs.journal`)."""
+
+    def get(self, index: int) -> dict | None: ...
+
+    def put(self, index: int, record: dict) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ def generate_docs(
     renderers: dict[str, Renderer] | None = None,
     stats: DocsYield | None = None,
     on_attempt: Callable[[DocsYield], None] | None = None,
+    journal: AttemptJournal | None = None,
 ) -> Iterator[ExportRow]:
     """Up to `n` pixmo-docs rows (n attempts); `stats` is filled in as they are made."""
     if n < 0:
@@ -94,31 +111,28 @@ def generate_docs(
         attempt = _Attempt(
             index=index, topic=topic, labels=labels, renderer=ordered[index % len(ordered)], rng=rng
         )
-        row = _attempt(chat=chat, attempt=attempt, seed=seed, stats=stats)
+        record = journal.get(index) if journal is not None else None
+        if record is None:
+            record = _attempt(chat=chat, attempt=attempt, seed=seed)
+            if journal is not None:
+                journal.put(index, record)
+        row = _replay(record=record, stats=stats)
         if on_attempt:
             on_attempt(stats)
         if row is not None:
             yield row
 
 
-def _attempt(*, chat: TextChat, attempt: _Attempt, seed: int, stats: DocsYield) -> ExportRow | None:
-    stats.attempts += 1
+def _attempt(*, chat: TextChat, attempt: _Attempt, seed: int) -> dict:
+    """Make one attempt; its outcome as a JSON-able record (see `_replay`)."""
     data, data_from_llm = _data(chat=chat, attempt=attempt, seed=seed)
     rendered = _render(chat=chat, attempt=attempt, data=data)
     if rendered is None:
-        stats.failures["render"] += 1
-        return None
+        return {"outcome": "render_failed", "renderer": attempt.renderer.name}
     png, code, code_from_llm = rendered
     questions = _questions(chat=chat, code=code, data=data, rng=attempt.rng)
-    stats.rendered += 1
-    stats.by_renderer[attempt.renderer.name] += 1
-    stats.data_from_llm += data_from_llm
-    stats.code_from_llm += code_from_llm
-    stats.questions += len(questions)
-    stats.questions_from_llm += sum(qa.source == "llm" for qa in questions)
     image_id = f"{attempt.renderer.config}-{seed}-{attempt.index:06d}"
     row = {
-        "image": {"bytes": png, "path": f"{image_id}.png"},
         "image_id": image_id,
         "questions": [{"question": qa.question, "answer": qa.answer} for qa in questions],
     }
@@ -131,7 +145,44 @@ def _attempt(*, chat: TextChat, attempt: _Attempt, seed: int, stats: DocsYield) 
         "question_sources": [qa.source for qa in questions],
         "code": code,
     }
+    return {
+        "outcome": "rendered",
+        "renderer": attempt.renderer.name,
+        "png": base64.b64encode(png).decode(),
+        "row": row,
+        "meta": meta,
+    }
+
+
+def _replay(*, record: dict, stats: DocsYield) -> ExportRow | None:
+    """Count an attempt's outcome in `stats` and return its row, if it rendered."""
+    stats.attempts += 1
+    if record["outcome"] != "rendered":
+        stats.failures["render"] += 1
+        return None
+    meta = record["meta"]
+    png = base64.b64decode(record["png"])
+    stats.rendered += 1
+    stats.by_renderer[record["renderer"]] += 1
+    stats.data_from_llm += meta["data_from_llm"]
+    stats.code_from_llm += meta["code_from_llm"]
+    stats.questions += len(meta["question_sources"])
+    stats.questions_from_llm += sum(source == "llm" for source in meta["question_sources"])
+    row = {"image": {"bytes": png, "path": f"{record['row']['image_id']}.png"}, **record["row"]}
     return ExportRow(row=row, image_sha256=hashlib.sha256(png).hexdigest(), image=png, meta=meta)
+
+
+def attempt_fingerprint(*, chat: TextChat, seed: int, renderers: dict[str, Renderer]) -> str:
+    """What a journalled attempt depends on: a journal made under other settings is not replayed."""
+    from pixmo_builders.docs.prompts import ALL_PROMPTS
+
+    settings = {
+        "seed": seed,
+        "renderers": sorted(renderers),
+        "prompts": [template.sha256 for template in ALL_PROMPTS],
+        "model": json.dumps(chat.identity, sort_keys=True, default=str),
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
 def _data(*, chat: TextChat, attempt: _Attempt, seed: int) -> tuple[DocData, bool]:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 from pixmo_builders.docs import prompts
 from pixmo_builders.docs.chat import TextChat
-from pixmo_builders.docs.generator import DocsYield, generate_docs
+from pixmo_builders.docs.generator import DocsYield, attempt_fingerprint, generate_docs
+from pixmo_builders.docs.journal import StorageJournal
+from pixmo_builders.docs.renderers import Renderer, available_renderers
 from pixmo_builders.manifest import ProvenanceEntry, ReleaseInfo
 from pixmo_builders.split import SplitPolicy
 from pixmo_builders.writer import ReleaseWriter, WriteProgress
@@ -43,8 +45,12 @@ def write_docs_release(
     shard_max_samples: int = 1000,
     on_progress: Callable[[WriteProgress], None] | None = None,
     on_attempt: Callable[[DocsYield], None] | None = None,
+    renderers: dict[str, Renderer] | None = None,
 ) -> tuple[dict, DocsYield]:
+    """Generate `n` attempts into a release; run again on the same location after a crash, it
+    replays the attempts already made (no model calls) and carries on from the first missing one."""
     stats = DocsYield()
+    renderers = renderers or available_renderers()
     info = ReleaseInfo(
         dataset="pixmo-docs",
         filters={"generator": "pixmo_builders.docs", "attempts": n, "seed": seed},
@@ -53,15 +59,21 @@ def write_docs_release(
         description="Synthetic documents (charts, tables, diagrams): a text-only LLM wrote the data and the "
         "rendering code, the code was run in a sandbox, and questions were written from the code alone.",
     )
+    fingerprint = attempt_fingerprint(chat=chat, seed=seed, renderers=renderers)
     writer = ReleaseWriter(
         location=location,
         info=info,
         shard_max_samples=shard_max_samples,
         on_progress=on_progress,
         split_policy=SplitPolicy(validation_fraction=validation_fraction, seed=seed),
+        resume_key=fingerprint,
     )
+    journal = StorageJournal(storage=writer.storage, fingerprint=fingerprint)
     with writer:
-        for row in generate_docs(chat=chat, n=n, seed=seed, stats=stats, on_attempt=on_attempt):
+        rows = generate_docs(
+            chat=chat, n=n, seed=seed, stats=stats, on_attempt=on_attempt, journal=journal, renderers=renderers
+        )
+        for row in rows:
             writer.add(row)
         manifest = writer.finish(
             notes=(
@@ -70,4 +82,6 @@ def write_docs_release(
                 "model say so in their shard JSON `metas`.",
             )
         )
+    journal.clear()
+    stats.replayed = journal.replayed
     return manifest, stats

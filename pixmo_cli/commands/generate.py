@@ -80,7 +80,10 @@ def _docs(*, args: argparse.Namespace) -> int:
     from pipelines.errors import ModelNotFoundError, SettingError
     from pixmo_builders.docs.chat import default_text_chat
     from pixmo_builders.docs.release import write_docs_release
+    from pixmo_builders.docs.renderers import missing_renderers
 
+    for missing in missing_renderers():
+        print(f"note: renderer skipped here: {missing}", file=sys.stderr)
     if args.llm:
         os.environ["PIXMO_LLM_MODEL"] = args.llm
     try:
@@ -97,6 +100,8 @@ def _docs(*, args: argparse.Namespace) -> int:
     except (ValueError, FileExistsError, ModelNotFoundError, SettingError) as error:
         raise CommandError(str(error)) from None
     _print_counts(manifest=manifest, out=args.out)
+    if stats.replayed:
+        print(f"resumed: {stats.replayed} attempts replayed from the journal without the model")
     print(f"yield: {json.dumps(stats.summary())}")
     return 0
 
