@@ -3,10 +3,13 @@ in it), or one built randomly from its config."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 TINY_LLAMA = {
@@ -29,8 +32,13 @@ class LanguageConfig:
     path: str | None = None  # local HF folder; None = random init from hf_config
     gguf_file: str | None = None  # a GGUF file name inside `path` (dequantised on load)
     hf_config: dict = field(default_factory=lambda: dict(LLAMA_1B))
+    # dropout on what each block adds to the residual stream (PIXMO_SPEC §4: 0.1; caption tokens
+    # only in pre-training, everywhere in SFT); training mode only
+    residual_dropout: float = 0.1
 
     def __post_init__(self):
+        if not 0 <= self.residual_dropout < 1:
+            raise ValueError(f"residual_dropout={self.residual_dropout} must be in [0, 1)")
         if self.path is None and "model_type" not in self.hf_config:
             raise ValueError("language hf_config needs a model_type (e.g. llama) when path is unset")
         if self.path is not None and not Path(self.path).is_dir():
@@ -61,6 +69,47 @@ def smollm2_config() -> LanguageConfig:
     if not ggufs:
         raise ValueError(f"no .gguf file found in {folder}")
     return LanguageConfig(path=str(folder), gguf_file=ggufs[0].name, hf_config={})
+
+
+RESIDUAL_BRANCHES = ("self_attn.o_proj", "mlp.down_proj")  # the last linear of each residual branch
+
+
+class ResidualDropout:
+    """Dropout on the LLM's residual branches, which Hugging Face decoders do not expose: forward
+    hooks on every decoder layer's attention output projection and MLP down projection. Active only
+    while the hooked layer is in training mode; `where` (bool [B, T], set by the caller around one
+    forward) limits it to those positions, None = every position."""
+
+    def __init__(self, llm: nn.Module, rate: float):
+        self.rate, self.where = rate, None
+        if rate == 0:
+            return
+        for i, layer in enumerate(llm.get_decoder().layers):
+            for name in RESIDUAL_BRANCHES:
+                try:
+                    branch = layer.get_submodule(name)
+                except AttributeError as e:
+                    raise ValueError(
+                        f"residual_dropout needs {name} in every decoder layer; layer {i} has none "
+                        "(set language.residual_dropout = 0 for this LLM)"
+                    ) from e
+                branch.register_forward_hook(self._hook)
+
+    @contextlib.contextmanager
+    def at(self, where: torch.Tensor | None):
+        self.where = where
+        try:
+            yield
+        finally:
+            self.where = None
+
+    def _hook(self, module: nn.Module, inputs, output: torch.Tensor) -> torch.Tensor | None:
+        if not module.training:
+            return None
+        dropped = F.dropout(output, self.rate, training=True)
+        if self.where is None:
+            return dropped
+        return torch.where(self.where.unsqueeze(-1), dropped, output)
 
 
 def load_language_model(config: LanguageConfig) -> nn.Module:

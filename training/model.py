@@ -15,7 +15,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 
 from training.connector import Connector, ConnectorConfig
 from training.efficientnet import LITE_MEAN, LITE_STD
-from training.language import LanguageConfig, build_language_model, load_language_model
+from training.language import LanguageConfig, ResidualDropout, build_language_model, load_language_model
 from training.preprocessor import PreprocessorConfig
 from training.tokenizer import SPECIAL_TOKENS
 from training.vision import VisionConfig, build_backbone, build_vision_tower, feature_dim, load_vision_tower
@@ -101,6 +101,7 @@ class MolmoForCausalLM(PreTrainedModel):
         # learned embeddings added to all-padding [0] and partly-padding [1] patches
         self.pad_embed = nn.Parameter(torch.zeros(2, self.vision.out_dim))
         self.new_embed = nn.Parameter(torch.randn(len(SPECIAL_TOKENS), width) * 0.02)
+        self.residual_dropout = ResidualDropout(self.llm, parts.language.residual_dropout)
         self.post_init()
 
     @classmethod
@@ -147,6 +148,21 @@ class MolmoForCausalLM(PreTrainedModel):
         feats = feats + self.pad_embed[0] * all_pad + self.pad_embed[1] * part_pad
         return self.connector(feats)
 
+    def input_embeds(self, input_ids, crops, patch_real, pooled_index) -> torch.Tensor:
+        """Token embeddings [B, T, D] with the pooled image features added at their <im_patch>."""
+        embeds = self.embed_tokens(input_ids)
+        if crops is None or not len(crops):
+            return embeds
+        feats = self.image_features(crops, patch_real)
+        b, t, d = embeds.shape
+        index = pooled_index.reshape(-1)
+        keep = (index >= 0).unsqueeze(-1).to(feats.dtype)
+        # dropped margin tokens add zeros at position 0: no boolean indexing, so no host sync
+        flat = embeds.reshape(b * t, d).index_add(
+            0, index.clamp(min=0), (feats.reshape(-1, d) * keep).to(embeds.dtype)
+        )
+        return flat.view(b, t, d)
+
     def forward(
         self,
         input_ids: torch.Tensor,  # [B, T]
@@ -158,30 +174,22 @@ class MolmoForCausalLM(PreTrainedModel):
         past_key_values=None,
         use_cache: bool = False,
         logit_mask: torch.Tensor | None = None,  # bool [B, T]: return logits [M, V] at these positions only
+        dropout_where: torch.Tensor | None = None,  # bool [B, T]: residual dropout only here; None = all
         **kwargs,
     ):
-        embeds = self.embed_tokens(input_ids)
-        if crops is not None and len(crops):
-            feats = self.image_features(crops, patch_real)
-            b, t, d = embeds.shape
-            index = pooled_index.reshape(-1)
-            keep = (index >= 0).unsqueeze(-1).to(feats.dtype)
-            # dropped margin tokens add zeros at position 0: no boolean indexing, so no host sync
-            flat = embeds.reshape(b * t, d).index_add(
-                0, index.clamp(min=0), (feats.reshape(-1, d) * keep).to(embeds.dtype)
+        embeds = self.input_embeds(input_ids, crops, patch_real, pooled_index)
+        with self.residual_dropout.at(dropout_where):
+            if logit_mask is not None:
+                # the full [B, T, V] logits are the largest activation; the loss needs few of them
+                hidden = self.llm.get_decoder()(
+                    inputs_embeds=embeds, position_ids=position_ids, attention_mask=attention_mask
+                ).last_hidden_state
+                return self.llm.get_output_embeddings()(hidden[logit_mask])
+            cache_kwargs = {"cache": past_key_values} if past_key_values is not None else {}
+            return self.llm(
+                inputs_embeds=embeds,
+                position_ids=position_ids,
+                attention_mask=attention_mask,
+                use_cache=use_cache,
+                **cache_kwargs,
             )
-            embeds = flat.view(b, t, d)
-        if logit_mask is not None:
-            # the full [B, T, V] logits are the largest activation; the loss needs few of them
-            hidden = self.llm.get_decoder()(
-                inputs_embeds=embeds, position_ids=position_ids, attention_mask=attention_mask
-            ).last_hidden_state
-            return self.llm.get_output_embeddings()(hidden[logit_mask])
-        cache_kwargs = {"cache": past_key_values} if past_key_values is not None else {}
-        return self.llm(
-            inputs_embeds=embeds,
-            position_ids=position_ids,
-            attention_mask=attention_mask,
-            use_cache=use_cache,
-            **cache_kwargs,
-        )

@@ -22,12 +22,17 @@ from training.optim import build_optimizer, clip_per_group, set_learning_rates
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
 
 
-def loss_sums(model, batch: dict, z_loss: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sum over loss tokens of weight * cross-entropy, and of z_loss * logsumexp^2."""
+def loss_sums(
+    model, batch: dict, z_loss: float, caption_dropout: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sum over loss tokens of weight * cross-entropy, and of z_loss * logsumexp^2. With
+    `caption_dropout` (pre-training) the LLM's residual dropout hits only the positions that predict
+    caption tokens; otherwise (SFT) every position."""
     keep = batch["loss_weight"] > 0
     logits = model(
         input_ids=batch["input_ids"], position_ids=batch["position_ids"], attention_mask=batch["attention_mask"],
         crops=batch["crops"], patch_real=batch["patch_real"], pooled_index=batch["pooled_index"], logit_mask=keep,
+        dropout_where=keep if caption_dropout else None,
     ).float()  # fmt: skip
     lse = torch.logsumexp(logits, dim=-1)
     ce = lse - logits.gather(-1, batch["targets"][keep].unsqueeze(-1)).squeeze(-1)
@@ -35,7 +40,7 @@ def loss_sums(model, batch: dict, z_loss: float) -> tuple[torch.Tensor, torch.Te
 
 
 def forward_backward(
-    model, micro_batches: list[dict], *, world_size: int, z_loss: float, autocast
+    model, micro_batches: list[dict], *, world_size: int, z_loss: float, autocast, caption_dropout=False
 ) -> dict[str, float]:
     """Gradients of sum(loss) / (mean loss-token count per device over all devices). With DDP's
     gradient averaging over world_size this equals the loss mean over every loss token of the
@@ -52,7 +57,7 @@ def forward_backward(
         # DDP all-reduces gradients during the last micro-batch's backward only
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         with sync, autocast():
-            ce, z = loss_sums(model, batch, z_loss)
+            ce, z = loss_sums(model, batch, z_loss, caption_dropout)
         with sync:
             ((ce + z) / normaliser).backward()
         ce_total, z_total = ce_total + ce.detach(), z_total + z.detach()
@@ -144,8 +149,11 @@ def train(
     optimizer = build_optimizer(unwrap(model).param_groups(), config.optim)
     resumed = checkpoint.load(ckpt_dir, model, optimizer)
     start = resumed["step"] if resumed else 0
+    # the loader draws its workers' seed from its own generator, not from the (restored) global RNG
+    # that dropout draws from; the batches themselves depend only on (seed, rank, worker)
     loader = torch.utils.data.DataLoader(stream, batch_size=None, num_workers=config.data.num_workers, pin_memory=d.device.type == "cuda",
-                                         persistent_workers=config.data.num_workers > 0)  # fmt: skip
+                                         persistent_workers=config.data.num_workers > 0,
+                                         generator=torch.Generator().manual_seed(config.seed))  # fmt: skip
     batches = iter(loader)
     if d.is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -161,8 +169,9 @@ def train(
         t_data = time.perf_counter() - t0
         lrs = set_learning_rates(optimizer, step, config.steps, config.optim)
         stats = forward_backward(
-            model, micro, world_size=d.world_size, z_loss=config.optim.z_loss, autocast=autocast
-        )
+            model, micro, world_size=d.world_size, z_loss=config.optim.z_loss, autocast=autocast,
+            caption_dropout=config.data.stage == "pretrain",
+        )  # fmt: skip
         norms = clip_per_group(optimizer, config.optim.clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
