@@ -25,9 +25,12 @@ from pixmo_builders.docs import prompts
 from pixmo_builders.docs.chat import TextChat
 from pixmo_builders.docs.data import DocData, fallback_doc_data, parse_doc_data
 from pixmo_builders.docs.qa import (
+    SUMMARY_QUESTION,
     QuestionAnswer,
+    first_sentence,
     model_answer_is_grounded,
     parse_question_answer,
+    summary_is_grounded,
     template_question,
 )
 from pixmo_builders.docs.renderers import Renderer, available_renderers, is_blank, shows_data
@@ -233,6 +236,9 @@ def _questions(*, chat: TextChat, code: str, data: DocData, rng: random.Random) 
     shown = code[:MAX_CODE_CHARS_IN_PROMPT]
     questions = []
     for kind in QA_KINDS:
+        if kind == "summary":
+            questions.append(_summary(chat=chat, code=shown, data=data, rng=rng))
+            continue
         messages = prompts.QUESTION.messages(
             code=shown, instruction=prompts.QA_INSTRUCTIONS[kind], example=prompts.QA_EXAMPLES[kind]
         )
@@ -247,3 +253,11 @@ def _questions(*, chat: TextChat, code: str, data: DocData, rng: random.Random) 
             questions.append(template_question(kind=kind, data=data, rng=rng))
     questions.append(template_question(kind="unanswerable", data=data, rng=rng))
     return questions
+
+
+def _summary(*, chat: TextChat, code: str, data: DocData, rng: random.Random) -> QuestionAnswer:
+    reply = chat.chat(prompts.SUMMARY.messages(code=code), max_new_tokens=QA_TOKENS)
+    summary = first_sentence(reply)
+    if summary_is_grounded(summary=summary, data=data):
+        return QuestionAnswer(kind="summary", question=SUMMARY_QUESTION, answer=summary, source="llm")
+    return template_question(kind="summary", data=data, rng=rng)

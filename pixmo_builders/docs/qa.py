@@ -20,7 +20,14 @@ QA_LINE = re.compile(r"Question:\s*(.+?)\s*\n+\s*Answer:\s*(.+)", re.DOTALL)
 UNANSWERABLE_ANSWER = "This cannot be answered from the image: it does not show that information."
 MAX_QUESTION_CHARS = 300
 MAX_SHORT_ANSWER_WORDS = 6
-MIN_SUMMARY_WORDS = 5
+MIN_SUMMARY_WORDS = 6
+SUMMARY_QUESTION = "Summarize what this document shows."
+# Words that give away that a summary describes the code, not the document a reader sees.
+CODE_WORDS = re.compile(r"\b(code|matplotlib|plotly|graphviz|latex|mermaid|html|node|plt|n\d+)\b", re.IGNORECASE)
+STOP_WORDS = frozenset("a an and at by for from in of on per the to with".split())
+CODE_CHARACTERS = set("+_=()[]{}<>\\")
+MOST = re.compile(r"\b(most|highest|largest|biggest|greatest|top)\b", re.IGNORECASE)
+LEAST = re.compile(r"\b(least|lowest|smallest|fewest)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,44 @@ def model_answer_is_grounded(*, kind: str, question: str, answer: str, code: str
             and _yes_no_truth(question, data) == answer.strip(" .").lower()
         )
     if kind == "summary":
-        return len(answer.split()) >= MIN_SUMMARY_WORDS and any(label in answer for label, _ in data.items)
+        return summary_is_grounded(summary=answer, data=data)
     return False
+
+
+def _superlatives_hold(*, summary: str, data: DocData) -> bool:
+    """"X is the most …" is kept only when X has the largest value (and likewise for the least)."""
+    named = [(label, value) for label, value in data.items if label.lower() in summary.lower()]
+    if not named:
+        return True
+    values = [value for _, value in data.items]
+    if MOST.search(summary) and max(values) not in {value for _, value in named}:
+        return False
+    if LEAST.search(summary) and min(values) not in {value for _, value in named}:
+        return False
+    return True
+
+
+def first_sentence(text: str) -> str:
+    line = " ".join(text.strip().split())
+    match = re.match(r"(.+?[.!])(?:\s|$)", line)
+    return match.group(1) if match else line
+
+
+def summary_is_grounded(*, summary: str, data: DocData) -> bool:
+    """A model summary is kept when it is a sentence about this document's subject (a label, or two
+    words of its title), names no number the document lacks, and describes the document rather
+    than the code that draws it."""
+    if len(summary.split()) < MIN_SUMMARY_WORDS or CODE_WORDS.search(summary):
+        return False
+    if CODE_CHARACTERS & set(summary) or not _superlatives_hold(summary=summary, data=data):
+        return False
+    values = {value for _, value in data.items}
+    if any(float(number) not in values for number in NUMBER.findall(summary)):
+        return False
+    words = {word.lower() for word in re.findall(r"[A-Za-z]+", summary)}
+    title_words = {word.lower() for word in re.findall(r"[A-Za-z]+", data.title)} - STOP_WORDS
+    names_a_label = any(label.lower() in summary.lower() for label, _ in data.items)
+    return names_a_label or len(words & title_words) >= 2
 
 
 def _number(text: str) -> float | None:
@@ -119,7 +162,7 @@ def template_question(*, kind: str, data: DocData, rng: random.Random) -> Questi
             f"{data.title} shows {len(labels)} items; {high} is highest at {values[high]:g} "
             f"and {low} is lowest at {values[low]:g}."
         )
-        return QuestionAnswer(kind, "Summarize what this document shows.", answer, "template")
+        return QuestionAnswer(kind, SUMMARY_QUESTION, answer, "template")
     label = rng.choice(labels)
     return QuestionAnswer(
         "unanswerable", f"What was the value for {label} ten years earlier?", UNANSWERABLE_ANSWER, "template"

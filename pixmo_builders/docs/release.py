@@ -31,6 +31,7 @@ def docs_provenance(*, chat: TextChat) -> tuple[ProvenanceEntry, ...]:
             ("image", "docs-data (data shown in the image)", prompts.DATA),
             ("image", "docs-code (code rendered to the image)", prompts.CODE),
             ("questions", "docs-qa (from the code alone)", prompts.QUESTION),
+            ("questions", "docs-summary (from the code alone)", prompts.SUMMARY),
         )
     )
 

@@ -4,7 +4,6 @@ espeak-ng description of a scene, the Django live server on the real database.
 
 import io
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.core.files.base import ContentFile
@@ -12,13 +11,10 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from annotation_app import celery_app
+from tests.annotation_app.browser_support import DESKTOP, NARROW, SCREENSHOTS, launch, login, open_page
 from tests.speech import make_scene_speech
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-NARROW = {"width": 390, "height": 844}
-PASSWORD = "pw-for-tests"
+__all__ = ["DESKTOP", "launch_chromium", "login", "scene_png", "screenshot"]
 
 
 @pytest.fixture(scope="session")
@@ -27,15 +23,11 @@ def speech_wav(tmp_path_factory) -> Path:
 
 
 def launch_chromium(playwright, *, microphone_wav: Path):
-    """Debian's Chromium with a fake microphone that plays `microphone_wav` (never a downloaded browser)."""
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={microphone_wav}",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
+    """Debian's Chromium with a fake microphone that plays `microphone_wav`."""
+    return launch(
+        playwright,
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone_wav}", "--autoplay-policy=no-user-gesture-required",
     )
 
 
@@ -48,25 +40,8 @@ def browser(playwright, speech_wav):
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
-
-
-def login(page, user) -> None:
-    """Sign in through the real login form."""
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    page.goto("/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: urlparse(url).path == "/")
+    with open_page(browser, live_server) as page:
+        yield page
 
 
 @pytest.fixture

@@ -1,52 +1,25 @@
 """Every dashboard page in Debian's Chromium with seeded data: charts drawn, keys work, screenshots."""
 
-from pathlib import Path
-from urllib.parse import urlparse
-
 import pytest
 from playwright.sync_api import expect
 
 from annotation_app.models import Caption, CaptionVersion, DatasetRelease, PointSet
+from tests.annotation_app.browser_support import SCREENSHOTS, launch, login, open_page
 from tests.annotation_app.dashboard.factories import seed_collection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-PASSWORD = "pw-for-dashboard-tests"
-
-
 @pytest.fixture(scope="module")
 def chromium(playwright):
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-              "--no-first-run"],
-    )
+    browser = launch(playwright)
     yield browser
     browser.close()
 
 
 @pytest.fixture
 def page(chromium, live_server):
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
-
-
-def login(page, user) -> None:
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    page.goto("/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: urlparse(url).path == "/")
+    with open_page(chromium, live_server) as page:
+        yield page
 
 
 def shoot(page, name: str) -> None:

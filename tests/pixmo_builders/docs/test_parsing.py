@@ -100,3 +100,22 @@ def test_template_questions_pass_the_checks_model_questions_must_pass():
             assert model_answer_is_grounded(
                 kind=kind, question=qa.question, answer=qa.answer, code="", data=data
             )
+
+
+def test_model_summaries_are_kept_only_when_they_describe_this_document():
+    from pixmo_builders.docs.qa import first_sentence, summary_is_grounded
+
+    data = DocData(title="Books borrowed from a library by genre", items=(("Mystery", 78.0), ("Travel", 34.0)))
+    kept = "This chart shows a list of books borrowed from a library by genre, with a value for each genre."
+    assert summary_is_grounded(summary=kept, data=data)
+    assert summary_is_grounded(summary="Mystery books are borrowed most, at 78, and Travel least.", data=data)
+    # A number the document does not show, the code instead of the document, or another subject.
+    assert not summary_is_grounded(summary="The library lent 1000 books borrowed by genre last year.", data=data)
+    assert not summary_is_grounded(summary="This code creates a bar chart of books borrowed by genre.", data=data)
+    assert not summary_is_grounded(summary="The bread recipe needs precise measurements to succeed.", data=data)
+    assert not summary_is_grounded(summary="Books by genre.", data=data)
+    # A claim about the largest or smallest value must be true; code text is not a summary.
+    assert not summary_is_grounded(summary="Books borrowed by genre, Travel being borrowed most.", data=data)
+    assert summary_is_grounded(summary="Books borrowed by genre, Travel being borrowed least.", data=data)
+    assert not summary_is_grounded(summary='Books borrowed by genre with "label+value" text.', data=data)
+    assert first_sentence("It shows books by genre. It also shows 99 more.\nCode:") == "It shows books by genre."
