@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -70,6 +72,26 @@ def wrap(model: nn.Module, parallel: str, d: Dist, bf16: bool) -> nn.Module:
         fully_shard(model, mp_policy=mp)
         return model
     raise ValueError(f"parallel={parallel!r} must be ddp or fsdp")
+
+
+@contextlib.contextmanager
+def gradient_sync(model: nn.Module, enabled: bool) -> Iterator[None]:
+    """Wrap one micro-batch's forward *and* backward. With `enabled=False` gradients accumulate
+    locally, unreduced: DDP's no_sync(), FSDP2's set_requires_gradient_sync(False). So with
+    accumulation only the last micro-batch's backward reduces, once per optimiser step."""
+    if enabled:
+        yield
+    elif hasattr(model, "no_sync"):  # DDP
+        with model.no_sync():
+            yield
+    elif hasattr(model, "set_requires_gradient_sync"):  # FSDP2
+        model.set_requires_gradient_sync(False)
+        try:
+            yield
+        finally:
+            model.set_requires_gradient_sync(True)
+    else:  # one process, unwrapped
+        yield
 
 
 def unwrap(model: nn.Module) -> nn.Module:

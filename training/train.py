@@ -16,7 +16,7 @@ import torch
 
 from training import checkpoint
 from training.config import TrainConfig
-from training.distributed import Dist, all_reduce_sum, setup, unwrap, wrap
+from training.distributed import Dist, all_reduce_sum, gradient_sync, setup, unwrap, wrap
 from training.optim import build_optimizer, clip_per_group, set_learning_rates
 
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
@@ -53,12 +53,11 @@ def forward_backward(
     normaliser = float(counts[0]) / world_size
     ce_total = z_total = 0.0
     for i, batch in enumerate(micro_batches):
-        last = i == len(micro_batches) - 1
-        # DDP all-reduces gradients during the last micro-batch's backward only
-        sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
-        with sync, autocast():
-            ce, z = loss_sums(model, batch, z_loss, caption_dropout)
-        with sync:
+        # sync point: gradients are reduced across ranks (DDP all-reduce, FSDP reduce-scatter)
+        # during the last micro-batch's backward only; the others accumulate locally
+        with gradient_sync(model, enabled=i == len(micro_batches) - 1):
+            with autocast():
+                ce, z = loss_sums(model, batch, z_loss, caption_dropout)
             ((ce + z) / normaliser).backward()
         ce_total, z_total = ce_total + ce.detach(), z_total + z.detach()
     # one host sync per step, after every backward has been queued

@@ -1,5 +1,6 @@
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,23 +14,40 @@ from training.train import forward_backward
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def torchrun_grads(release: str, out: Path, parallel: str) -> dict:
+def torchrun(script: str, *args: str, timeout: int = 240) -> None:
+    """Two gloo ranks on this machine. A hung run is killed with all its workers (their own
+    process group) and fails with its output."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(ROOT / "tests/training/ddp_grads.py"), release, str(out), parallel]  # fmt: skip
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return torch.load(out)
+           str(ROOT / "tests/training" / script), *args]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        pytest.fail(f"torchrun {script} hung for {timeout} s:\n{output[-3000:]}")
+    assert proc.returncode == 0, output[-3000:]
 
 
-@pytest.mark.parametrize("parallel", ["ddp", pytest.param("fsdp", marks=pytest.mark.slow)])
-def test_two_process_gloo_gradients_match_one_process(clocks_release, tmp_path, parallel):
-    """Rank r trains on batch r; the all-reduced gradients must equal one process training on both
-    batches, which holds only if the loss is divided by the global loss-token count."""
-    model, batches = make_model_and_batches(clocks_release)
+@pytest.mark.parametrize(
+    ("parallel", "accum"),
+    [pytest.param("ddp", 1, marks=pytest.mark.slow), ("ddp", 2),
+     pytest.param("fsdp", 1, marks=pytest.mark.slow), ("fsdp", 2)],
+)  # fmt: skip
+def test_two_process_gloo_gradients_match_one_process(clocks_release, tmp_path, parallel, accum):
+    """Rank r trains on micro-batches r*accum.. (r+1)*accum - 1; the reduced gradients must equal
+    one process training on all of them, which holds only if the loss is divided by the global
+    loss-token count. With accumulation, gradients are reduced once per step (the last
+    micro-batch's backward), exactly as often as in a step of one micro-batch."""
+    model, batches = make_model_and_batches(clocks_release, 2 * accum)
     forward_backward(model, batches, world_size=1, z_loss=1e-4, autocast=contextlib.nullcontext)
     expected = full_grads(model)
-    got = torchrun_grads(clocks_release, tmp_path / "grads.pt", parallel)
-    assert got.keys() == expected.keys()
+    torchrun("ddp_grads.py", clocks_release, str(tmp_path / "grads.pt"), parallel, str(accum))
+    got = torch.load(tmp_path / "grads.pt")
+    assert got["grads"].keys() == expected.keys()
     for name in expected:
-        torch.testing.assert_close(got[name], expected[name], atol=1e-6, rtol=1e-4, msg=name)
+        torch.testing.assert_close(got["grads"][name], expected[name], atol=1e-6, rtol=1e-4, msg=name)
+    assert got["reductions"] == got["single_reductions"] > 0
