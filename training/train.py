@@ -106,6 +106,7 @@ def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
     else:
         model = MolmoForCausalLM.from_parts(config.model)
         tokenizer = load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
+    checkpoint.seed_rank(config.seed, d.rank)  # from here on each rank draws its own dropout masks
     preprocessor = ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids)
     infos = [release_info(r, config.data.split) for r in releases]
     stream = PackedStream(
@@ -140,13 +141,14 @@ def train(
         (lambda: torch.autocast(d.device.type, dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
     )
 
-    saved = checkpoint.position(ckpt_dir)
+    saved = checkpoint.position(ckpt_dir, d.rank)
     skip = saved["micro_batches"] if saved else 0  # the stream replays (without decoding) what was consumed
     model, tokenizer, stream = build(config, releases, d, skip)
     model.to(d.device)
     model = wrap(model, config.parallel, d, bf16)
     optimizer = build_optimizer(unwrap(model).param_groups(), config.optim)
-    resumed = checkpoint.load(ckpt_dir, model, optimizer)
+    # restores this rank's RNG, replacing the fresh per-rank seed drawn in build
+    resumed = checkpoint.load(ckpt_dir, model, optimizer, d.rank)
     start = resumed["step"] if resumed else 0
     # the loader draws its workers' seed from its own generator, not from the (restored) global RNG
     # that dropout draws from; the batches themselves depend only on (seed, rank, worker)

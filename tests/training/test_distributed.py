@@ -1,4 +1,5 @@
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from tests.training.ddp_grads import full_grads, make_model_and_batches
 from training.train import forward_backward
@@ -51,3 +53,25 @@ def test_two_process_gloo_gradients_match_one_process(clocks_release, tmp_path, 
     for name in expected:
         torch.testing.assert_close(got["grads"][name], expected[name], atol=1e-6, rtol=1e-4, msg=name)
     assert got["reductions"] == got["single_reductions"] > 0
+
+
+def test_two_rank_resume_restores_every_rank(clocks_release, tmp_path):
+    """With dropout on, each rank draws its own masks: the resumed 2-rank run matches the
+    uninterrupted one only if every rank gets back its own RNG states and data position."""
+    torchrun("resume_ranks.py", clocks_release, str(tmp_path))
+    records = json.loads((tmp_path / "records.json").read_text())
+    straight, resumed = records["straight"], records["resumed"]
+    assert [r["step"] for r in resumed] == [r["step"] for r in straight] == [1, 2, 3, 4]
+    assert [r["loss_tokens"] for r in resumed] == [r["loss_tokens"] for r in straight]
+    assert [r["loss"] for r in resumed] == pytest.approx([r["loss"] for r in straight], rel=1e-5)
+    a, b = (
+        load_file(tmp_path / "a/model/model.safetensors"),
+        load_file(tmp_path / "b/model/model.safetensors"),
+    )
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=1e-6, rtol=1e-5, msg=k)
+    # the checkpoint holds two different RNG streams and both ranks' positions
+    state = torch.load(tmp_path / "b/checkpoint/state.pt", weights_only=False)
+    assert len(state["ranks"]) == 2
+    assert not torch.equal(state["ranks"][0]["rng"]["torch"], state["ranks"][1]["rng"]["torch"])
+    assert [r["micro_batches"] for r in state["ranks"]] == [4, 4]
