@@ -29,6 +29,12 @@ CAPTION_PROMPTS = (
 class Annotation:
     prompt: str  # text before the answer, already laid out (tag or User/Assistant turns)
     answer: str  # text the loss is on (EOS is appended at tokenisation)
+    # earlier (prompt, answer) turns of the same dialogue; each of their answers carries loss too
+    history: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def turns(self) -> list[tuple[str, str]]:
+        return [*self.history, (self.prompt, self.answer)]
 
 
 def length_tag(style: str, text: str, rng: random.Random, hint_prob: float = LENGTH_HINT_PROB) -> str:
@@ -123,20 +129,29 @@ def ask_model_anything(rows, rng, size):
     ]
 
 
+def dialogue(text: str) -> list[tuple[str, str]]:
+    """`[USER] q1 [ASSISTANT] a1 [USER] q2` -> [("USER", "q1"), ("ASSISTANT", "a1"), ("USER", "q2")];
+    text before the first marker is a user turn."""
+    parts = re.split(r"\[(USER|ASSISTANT)\]", text)
+    turns = [("USER", parts[0].strip())] if parts[0].strip() else []
+    return turns + [(role, t.strip()) for role, t in zip(parts[1::2], parts[2::2]) if t.strip()]
+
+
 def cap_qa(rows, rng, size):
-    """`question` holds the dialogue so far as `[USER] ... [ASSISTANT] ... [USER] ...`."""
+    """`question` holds the dialogue so far as `[USER] ... [ASSISTANT] ... [USER] ...`, `answer`
+    the last assistant turn. Every assistant answer of the dialogue carries loss, not only the last."""
     out = []
     for r in rows:
-        turns = [t.strip() for t in re.split(r"\[(USER|ASSISTANT)\]", r["question"]) if t.strip()]
-        text, role = "", None
-        for t in turns:
-            if t in ("USER", "ASSISTANT"):
-                role = t
-            elif role == "USER":
-                text += f" User: {_qa_prompt(t)}"
-            else:
-                text += f" Assistant: {t}"
-        out.append(Annotation(f"{text or ' User: ' + r['question']} Assistant:", f" {r['answer']}"))
+        history, prompt = [], ""
+        for role, text in dialogue(r["question"]):
+            if role == "USER":
+                prompt += f" User: {_qa_prompt(text)}"
+            elif prompt:
+                history.append((f"{prompt} Assistant:", f" {text}"))
+                prompt = ""
+            else:  # an answer with no question before it: context, not trained on
+                prompt += f" Assistant: {text}"
+        out.append(Annotation(f"{prompt} Assistant:", f" {r['answer']}", tuple(history)))
     return out
 
 

@@ -31,11 +31,22 @@ class Example:
         return len(self.tokens)
 
 
+def encode_turns(annotation: Annotation, tokenizer) -> tuple[list[int], list[bool]]:
+    """Tokens of every (prompt, answer) turn, each answer followed by EOS, and which of them the
+    loss is on (answers and their EOS)."""
+    tokens, is_answer = [], []
+    for prompt, answer in annotation.turns:
+        p, a = tokenizer.encode(prompt), tokenizer.encode(answer) + [tokenizer.eos_id]
+        tokens += p + a
+        is_answer += [False] * len(p) + [True] * len(a)
+    return tokens, is_answer
+
+
 def tokenize_example(
     annotations: list[Annotation], image: dict, tokenizer, *, max_len: int, sqrt_weight: bool
 ) -> Example:
     """Annotations that do not fit in `max_len` are dropped; a first one that alone does not fit
-    has its answer cut (it then ends without EOS)."""
+    is cut at the end (it then ends without EOS), unless no answer token would be left."""
     prefix = np.concatenate([[tokenizer.bos_id], image["tokens"]]).astype(np.int64)
     if len(prefix) >= max_len:
         raise ValueError(
@@ -43,13 +54,13 @@ def tokenize_example(
         )
     pieces, room = [], max_len - len(prefix)
     for ann in annotations:
-        prompt, answer = tokenizer.encode(ann.prompt), tokenizer.encode(ann.answer) + [tokenizer.eos_id]
-        if len(prompt) + len(answer) > room:
-            if pieces or len(prompt) + 1 >= room:
+        tokens, is_answer = encode_turns(ann, tokenizer)
+        if len(tokens) > room:
+            if pieces or not any(is_answer[:room]):
                 break
-            answer = answer[: room - len(prompt)]
-        pieces.append((prompt, answer))
-        room -= len(prompt) + len(answer)
+            tokens, is_answer = tokens[:room], is_answer[:room]
+        pieces.append((tokens, is_answer))
+        room -= len(tokens)
     if not pieces:
         raise ValueError(
             f"no annotation fits after the {len(prefix)} image tokens within max_seq_len {max_len}"
@@ -63,12 +74,11 @@ def tokenize_example(
         [np.arange(len(prefix))],
         [np.zeros(len(prefix), np.int64)],
     )
-    for k, (prompt, answer) in enumerate(pieces, start=1):
-        length = len(prompt) + len(answer)
-        tokens.append(np.array(prompt + answer, np.int64))
-        is_loss.append(np.r_[np.zeros(len(prompt), bool), np.ones(len(answer), bool)])
-        positions.append(len(prefix) + np.arange(length))
-        segments.append(np.full(length, k, np.int64))
+    for k, (piece, is_answer) in enumerate(pieces, start=1):
+        tokens.append(np.array(piece, np.int64))
+        is_loss.append(np.array(is_answer, bool))
+        positions.append(len(prefix) + np.arange(len(piece)))
+        segments.append(np.full(len(piece), k, np.int64))
     tokens, is_loss = np.concatenate(tokens), np.concatenate(is_loss)
     segments = np.concatenate(segments)
     targets = np.r_[tokens[1:], 0]

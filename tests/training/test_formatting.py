@@ -60,3 +60,12 @@ def test_synthetic_sets_always_carry_their_style_prefix():
 def test_unknown_kind_is_an_error():
     with pytest.raises(ValueError, match="no formatting for release kind"):
         format_example("pixmo-nope", "sft", [], random.Random(0), (1, 1))
+
+
+def test_cap_qa_dialogue_turns_each_answer_is_a_trained_turn():
+    rows = [{"question": "[USER] What is it? [ASSISTANT] A dog. [USER] How many dogs? ", "answer": "One."}]
+    (ann,) = format_example("pixmo-cap-qa", "sft", rows, random.Random(0), (10, 10))
+    assert ann.turns == [
+        (" User: What is it? Assistant:", " A dog."),
+        (f" User: {NO_POINTING_PREFIX} How many dogs? Assistant:", " One."),
+    ]

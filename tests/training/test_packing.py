@@ -99,3 +99,21 @@ def test_annotations_that_do_not_fit_are_dropped(tiny_parts):
     one = tokenize_example(ANNS[:1], image, tok, max_len=512, sqrt_weight=True)
     ex = tokenize_example(ANNS, image, tok, max_len=len(one) + 3, sqrt_weight=True)
     assert ex.segments.max() == 1 and len(ex) == len(one)
+
+
+def test_multi_turn_dialogue_puts_loss_on_every_answer_and_its_eos(tiny_parts):
+    """A CapQA dialogue is one annotation whose every assistant answer (each followed by EOS)
+    carries loss; its prompts do not."""
+    _, tok, pre = tiny_parts
+    dialogue = Annotation(
+        " User: Colour? Assistant:", " Green.", history=((" User: What is it? Assistant:", " A clock."),)
+    )
+    ex = tokenize_example([dialogue], image_input(pre), tok, max_len=512, sqrt_weight=True)
+    first_answer = tok.encode(" A clock.") + [tok.eos_id]
+    last_answer = tok.encode(" Green.") + [tok.eos_id]
+    assert ex.targets[ex.weights > 0].tolist() == first_answer + last_answer
+    assert np.allclose(ex.weights[ex.weights > 0], 1.0)  # one annotation: 1/sqrt(1)
+    n_prefix = 1 + len(image_input(pre)["tokens"])
+    expected = tok.encode(" User: What is it? Assistant:") + first_answer
+    expected += tok.encode(" User: Colour? Assistant:") + last_answer
+    assert ex.tokens[n_prefix:].tolist() == expected
