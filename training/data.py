@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 from PIL import Image
 
-from training.formatting import format_example
+from training.formatting import format_example, style_for
 from training.packing import pack, tokenize_example
 
 # SFT mixture groups (PIXMO_SPEC §4): chat-style PixMo, academic + synthetic, pointing/counting
@@ -41,6 +41,9 @@ class DataConfig:
     seed: int = 0
     group_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_GROUP_WEIGHTS))
     groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    # SFT style prefixes by dataset (`pixmo-docs`) or dataset/config (`pixmo-docs/charts`), over
+    # the defaults of formatting.style_for; "" = no prefix
+    styles: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.stage not in ("pretrain", "sft"):
@@ -56,6 +59,7 @@ class ReleaseInfo:
     path: str
     kind: str  # released dataset name, e.g. pixmo-clocks
     size: int  # rows in the split
+    config: str | None = None  # the dataset config the whole release is of (e.g. charts), if stated
 
 
 def release_info(path: str, split: str) -> ReleaseInfo:
@@ -65,7 +69,14 @@ def release_info(path: str, split: str) -> ReleaseInfo:
     splits = manifest["splits"]
     if split not in splits:
         raise ValueError(f"release {path} has no split {split!r}; it has {sorted(splits)}")
-    return ReleaseInfo(str(path), manifest["dataset"], int(splits[split]["rows"]))
+    config = manifest.get("release", {}).get("filters", {}).get("config")
+    return ReleaseInfo(str(path), manifest["dataset"], int(splits[split]["rows"]), config)
+
+
+def image_config(metas: list[dict], release: ReleaseInfo) -> str | None:
+    """The config of one image: its rows' `config` meta (a pixmo-docs release made by the builders
+    mixes charts, tables, diagrams and other), else the release's."""
+    return next((m["config"] for m in metas if m.get("config")), release.config)
 
 
 def mixture_rates(releases: list[ReleaseInfo], config: DataConfig) -> list[float]:
@@ -86,8 +97,9 @@ def mixture_rates(releases: list[ReleaseInfo], config: DataConfig) -> list[float
 
 def image_groups(
     release: str, split: str, rank: int, world: int, worker: int, workers: int
-) -> Iterator[tuple[bytes, list[dict]]]:
-    """(image bytes, released rows of that image), cycling over this reader's shards endlessly."""
+) -> Iterator[tuple[bytes, list[dict], list[dict]]]:
+    """(image bytes, released rows of that image, their metas), cycling over this reader's shards
+    endlessly."""
     from pixmo_builders.reader import iter_samples
 
     while True:
@@ -96,7 +108,7 @@ def image_groups(
             release, split=split, rank=rank, world_size=world, worker_id=worker, num_workers=workers
         ):
             seen = True
-            yield sample.image_bytes, sample.record["rows"]
+            yield sample.image_bytes, sample.record["rows"], sample.record.get("metas") or []
         if not seen:
             raise ValueError(
                 f"release {release} gave no {split} samples to rank {rank}/{world} worker {worker}/{workers}; "
@@ -160,11 +172,12 @@ class PackedStream(torch.utils.data.IterableDataset):
 
     def make_batch(self, groups, tag: str) -> dict[str, torch.Tensor]:
         examples = []
-        for j, (i, (image_bytes, rows)) in enumerate(groups):
+        for j, (i, (image_bytes, rows, metas)) in enumerate(groups):
             image = Image.open(io.BytesIO(image_bytes)).convert("RGB")
-            annotations = format_example(
-                self.releases[i].kind, self.config.stage, rows, random.Random(f"fmt-{tag}-{j}"), image.size
-            )
+            release = self.releases[i]
+            style = style_for(release.kind, image_config(metas, release), self.config.styles)
+            rng = random.Random(f"fmt-{tag}-{j}")
+            annotations = format_example(release.kind, self.config.stage, rows, rng, image.size, style)
             if not annotations:
                 continue
             examples.append(tokenize_example(annotations, self.preprocessor(image), self.tokenizer,

@@ -18,6 +18,18 @@ MAX_POINTS = 40  # pointing rows with more instances were left out of Molmo's tr
 NO_POINTING_PREFIX = "Answer without pointing:"
 LENGTH_HINT_PROB = 0.9
 CHAT_STYLE_PROB = 0.1  # chat-style PixMo tasks carry their style prefix this often
+# Molmo's style names where they are not the dataset's own name; any other dataset's style is
+# derived from its name and config (pixmo-docs + charts -> pixmo_docs_charts)
+DEFAULT_STYLES = {
+    "pixmo-cap": "long_caption", "pixmo-points": "pointing", "pixmo-points-eval": "pointing",
+    "pixmo-count": "point_count", "pixmo-ask-model-anything": "user_qa", "pixmo-point-explanations": "point_qa",
+}  # fmt: skip
+COUNT_STYLE = "point_count"  # counting rows inside pixmo-points
+# the chat-style PixMo tasks: their prefix only CHAT_STYLE_PROB of the time; every other
+# (academic or synthetic) dataset always carries its prefix
+CHAT_STYLE_KINDS = {
+    "pixmo-cap", "pixmo-points", "pixmo-points-eval", "pixmo-count", "pixmo-ask-model-anything"
+}  # fmt: skip
 CAPTION_PROMPTS = (
     "Describe this image in detail.",
     "Write a long caption for this image.",
@@ -44,12 +56,34 @@ def length_tag(style: str, text: str, rng: random.Random, hint_prob: float = LEN
     return f"{style} {max(0, int((len(text) + rng.gauss(0, 25)) // 15))}:"
 
 
-def chat(
-    prompt: str, answer: str, *, style: str | None, always_style: bool, rng: random.Random
-) -> Annotation:
-    if style and (always_style or rng.random() < CHAT_STYLE_PROB):
-        prompt = f"{style}: {prompt}"
-    return Annotation(f" User: {prompt} Assistant:", f" {answer}")
+@dataclass(frozen=True)
+class Style:
+    name: str  # the prefix without its colon; "" = none
+    always: bool  # False: only CHAT_STYLE_PROB of the time
+
+    def apply(self, prompt: str, rng: random.Random) -> str:
+        if self.name and (self.always or rng.random() < CHAT_STYLE_PROB):
+            return f"{self.name}: {prompt}"
+        return prompt
+
+
+def style_for(kind: str, config: str | None = None, overrides: dict[str, str] | None = None) -> Style:
+    """The style prefix of a dataset (and config, e.g. pixmo-docs' charts): an override keyed
+    `kind/config` or `kind` (DataConfig.styles), else Molmo's name, else derived from the names."""
+    overrides = overrides or {}
+    keys = [f"{kind}/{config}", kind] if config else [kind]
+    name = next((overrides[k] for k in keys if k in overrides), None)
+    if name is None:
+        name = DEFAULT_STYLES.get(kind) or snake(f"{kind} {config or ''}")
+    return Style(name, always=kind not in CHAT_STYLE_KINDS)
+
+
+def snake(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+
+
+def chat(prompt: str, answer: str, style: Style, rng: random.Random) -> Annotation:
+    return Annotation(f" User: {style.apply(prompt, rng)} Assistant:", f" {answer}")
 
 
 def _qa_prompt(question: str) -> str:
@@ -58,7 +92,7 @@ def _qa_prompt(question: str) -> str:
     return question
 
 
-def cap_pretrain(rows, rng, size):
+def cap_pretrain(rows, rng, size, style):
     out = []
     for row in rows:
         if row.get("caption"):
@@ -68,44 +102,27 @@ def cap_pretrain(rows, rng, size):
     return out
 
 
-def cap_sft(rows, rng, size):
-    return [
-        chat(rng.choice(CAPTION_PROMPTS), r["caption"], style="long_caption", always_style=False, rng=rng)
-        for r in rows
-        if r.get("caption")
-    ]
+def cap_sft(rows, rng, size, style):
+    return [chat(rng.choice(CAPTION_PROMPTS), r["caption"], style, rng) for r in rows if r.get("caption")]
 
 
-def points(rows, rng, size):
+def points(rows, rng, size, style):
     out = []
     for r in rows:
         pts = [(p["x"], p["y"]) for p in r.get("points") or []]
         if len(pts) > MAX_POINTS:
             continue
         if r.get("collection_method") == "counting":
+            count_style = Style(COUNT_STYLE, style.always)
             out.append(
-                chat(
-                    f"How many {r['label']} are there?",
-                    format_count(pts, r["label"]),
-                    style="point_count",
-                    always_style=False,
-                    rng=rng,
-                )
+                chat(f"How many {r['label']} are there?", format_count(pts, r["label"]), count_style, rng)
             )
         else:
-            out.append(
-                chat(
-                    f"Point to {r['label']}",
-                    format_points(pts, r["label"]),
-                    style="pointing",
-                    always_style=False,
-                    rng=rng,
-                )
-            )
+            out.append(chat(f"Point to {r['label']}", format_points(pts, r["label"]), style, rng))
     return out
 
 
-def count(rows, rng, size):
+def count(rows, rng, size, style):
     """pixmo-count rows carry pixel points; the model speaks 0-100."""
     width, height = size
     out = []
@@ -114,19 +131,12 @@ def count(rows, rng, size):
         if len(pts) > MAX_POINTS:
             continue
         answer = format_count(pts, r["label"]) if pts else str(r["count"])
-        out.append(
-            chat(
-                f"How many {r['label']} are there?", answer, style="point_count", always_style=False, rng=rng
-            )
-        )
+        out.append(chat(f"How many {r['label']} are there?", answer, style, rng))
     return out
 
 
-def ask_model_anything(rows, rng, size):
-    return [
-        chat(_qa_prompt(r["question"]), r["answer"], style="user_qa", always_style=False, rng=rng)
-        for r in rows
-    ]
+def ask_model_anything(rows, rng, size, style):
+    return [chat(_qa_prompt(r["question"]), r["answer"], style, rng) for r in rows]
 
 
 def dialogue(text: str) -> list[tuple[str, str]]:
@@ -137,15 +147,16 @@ def dialogue(text: str) -> list[tuple[str, str]]:
     return turns + [(role, t.strip()) for role, t in zip(parts[1::2], parts[2::2]) if t.strip()]
 
 
-def cap_qa(rows, rng, size):
+def cap_qa(rows, rng, size, style):
     """`question` holds the dialogue so far as `[USER] ... [ASSISTANT] ... [USER] ...`, `answer`
     the last assistant turn. Every assistant answer of the dialogue carries loss, not only the last."""
     out = []
     for r in rows:
         history, prompt = [], ""
-        for role, text in dialogue(r["question"]):
+        for i, (role, text) in enumerate(dialogue(r["question"])):
             if role == "USER":
-                prompt += f" User: {_qa_prompt(text)}"
+                question = _qa_prompt(text)
+                prompt += f" User: {style.apply(question, rng) if i == 0 else question}"
             elif prompt:
                 history.append((f"{prompt} Assistant:", f" {text}"))
                 prompt = ""
@@ -155,23 +166,20 @@ def cap_qa(rows, rng, size):
     return out
 
 
-def point_explanations(rows, rng, size):
-    return [chat(r["question"], r["response"], style="point_qa", always_style=True, rng=rng) for r in rows]
+def point_explanations(rows, rng, size, style):
+    return [chat(r["question"], r["response"], style, rng) for r in rows]
 
 
-def docs(rows, rng, size):
+def docs(rows, rng, size, style):
     return [
-        chat(_qa_prompt(qa["question"]), qa["answer"], style="pixmo_docs", always_style=True, rng=rng)
+        chat(_qa_prompt(qa["question"]), qa["answer"], style, rng)
         for r in rows
         for qa in r.get("questions") or []
     ]
 
 
-def clocks(rows, rng, size):
-    return [
-        chat("What time is being shown?", r["text"], style="pixmo_clocks", always_style=True, rng=rng)
-        for r in rows
-    ]
+def clocks(rows, rng, size, style):
+    return [chat("What time is being shown?", r["text"], style, rng) for r in rows]
 
 
 FORMATTERS = {
@@ -189,10 +197,16 @@ FORMATTERS = {
 
 
 def format_example(
-    kind: str, stage: str, rows: list[dict], rng: random.Random, size: tuple[int, int]
+    kind: str,
+    stage: str,
+    rows: list[dict],
+    rng: random.Random,
+    size: tuple[int, int],
+    style: Style | None = None,
 ) -> list[Annotation]:
-    """Annotations of one image's rows; `size` is the image's (width, height) in px. Any kind
-    without its own pre-training format trains as SFT turns, so any mix of releases trains."""
+    """Annotations of one image's rows; `size` is the image's (width, height) in px; `style` the
+    SFT prefix (default: `style_for(kind)`). Any kind without its own pre-training format trains
+    as SFT turns, so any mix of releases trains."""
     if stage not in ("pretrain", "sft"):
         raise ValueError(f"stage={stage!r} must be pretrain or sft")
     formatter = FORMATTERS.get((kind, stage)) or FORMATTERS.get((kind, "sft"))
@@ -200,4 +214,4 @@ def format_example(
         raise ValueError(
             f"no formatting for release kind {kind!r}; known: {sorted({k for k, _ in FORMATTERS})}"
         )
-    return formatter(rows, rng, size)
+    return formatter(rows, rng, size, style or style_for(kind))

@@ -66,6 +66,6 @@ def test_cap_qa_dialogue_turns_each_answer_is_a_trained_turn():
     rows = [{"question": "[USER] What is it? [ASSISTANT] A dog. [USER] How many dogs? ", "answer": "One."}]
     (ann,) = format_example("pixmo-cap-qa", "sft", rows, random.Random(0), (10, 10))
     assert ann.turns == [
-        (" User: What is it? Assistant:", " A dog."),
+        (" User: pixmo_cap_qa: What is it? Assistant:", " A dog."),
         (f" User: {NO_POINTING_PREFIX} How many dogs? Assistant:", " One."),
     ]
