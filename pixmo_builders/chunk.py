@@ -62,8 +62,38 @@ def file_sha256(*, path: Path) -> str:
     return digest.hexdigest()
 
 
+def _base_ustar_header() -> bytes:
+    """The USTAR header every member shares (mode 0444, owner 0, mtime 0), with the name and size
+    fields zeroed and the checksum field blank, ready for `ustar_header` to fill in."""
+    info = tarfile.TarInfo(name="")
+    info.mode = 0o444
+    header = bytearray(info.tobuf(format=tarfile.USTAR_FORMAT))
+    header[0:100] = bytes(100)
+    header[124:136] = bytes(12)
+    header[148:156] = b" " * 8
+    return bytes(header)
+
+
+BASE_USTAR_HEADER = _base_ustar_header()
+
+
+def ustar_header(*, name: str, size: int) -> bytes:
+    """The same bytes as `TarInfo.tobuf(USTAR_FORMAT)` for a short ASCII name, built ~30x faster:
+    only the name, the size and the checksum differ between members."""
+    encoded = name.encode("ascii")
+    if len(encoded) > 100 or size >= 8**11:
+        info = tarfile.TarInfo(name=name)
+        info.size, info.mode = size, 0o444
+        return info.tobuf(format=tarfile.USTAR_FORMAT)
+    header = bytearray(BASE_USTAR_HEADER)
+    header[0 : len(encoded)] = encoded
+    header[124:136] = b"%011o\0" % size
+    header[148:155] = b"%06o\0" % sum(header)
+    return bytes(header)
+
+
 class TarStream:
-    """Sequential tar writer: one USTAR header per member, built by `TarInfo.tobuf`.
+    """Sequential tar writer: one USTAR header per member (see `ustar_header`).
 
     `tarfile.addfile` copies every TarInfo and builds PAX headers; for short ASCII member
     names written once, in order, writing the blocks directly is the same file, faster.
@@ -74,10 +104,7 @@ class TarStream:
         self.offset = 0
 
     def add(self, *, name: str, data: bytes) -> None:
-        info = tarfile.TarInfo(name=name)
-        info.size = len(data)
-        info.mode = 0o444
-        header = info.tobuf(format=tarfile.USTAR_FORMAT)
+        header = ustar_header(name=name, size=len(data))
         padding = -len(data) % tarfile.BLOCKSIZE
         self.file.write(header)
         self.file.write(data)

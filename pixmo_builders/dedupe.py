@@ -10,7 +10,6 @@ stream — and so its split counters — identical to the first run's.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from pathlib import Path
 
@@ -19,10 +18,12 @@ IMAGE_COLUMNS = ("image", "image_url")
 COMMIT_EVERY = 50_000
 
 
-def row_key(*, image_sha256: str, row: dict) -> bytes:
-    values = {name: value for name, value in row.items() if name not in IMAGE_COLUMNS}
-    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.blake2b(f"{image_sha256}\n{canonical}".encode(), digest_size=16).digest()
+def row_key(*, image_sha256: str, row: dict, columns: tuple[str, ...]) -> bytes:
+    """128 bits of the image hash and the released values in the schema's column order. `repr` of
+    the plain values a row holds (str, int, float, bool, None, lists, dicts) is exact, and half
+    the cost of canonical JSON, which matters at a million rows."""
+    values = [row.get(name) for name in columns if name not in IMAGE_COLUMNS]
+    return hashlib.blake2b(f"{image_sha256}\n{values!r}".encode(), digest_size=16).digest()
 
 
 class SeenRows:

@@ -111,6 +111,7 @@ class ReleaseWriter:
         self.manifest: dict | None = None
         self._resume()
         self.seen_rows = SeenRows(path=self.scratch / "seen-rows.sqlite3") if dedupe else None
+        self.dedupe_columns = tuple(self.schema.columns)
 
     # -- resuming -------------------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class ReleaseWriter:
                 f"row {self.counters['seen']} of {self.schema.name} is invalid: {'; '.join(problems)}"
             )
         if self.seen_rows is not None and not self.seen_rows.add(
-            row_key(image_sha256=item.image_sha256, row=item.row)
+            row_key(image_sha256=item.image_sha256, row=item.row, columns=self.dedupe_columns)
         ):
             self.counters["duplicate"] += 1
             return

@@ -164,3 +164,21 @@ def test_a_resumed_write_drops_the_same_duplicates(tmp_path):
     resumed = _writer(tmp_path / "r").write_all(stream)
     clean = _writer(tmp_path / "clean").write_all(stream)
     assert resumed["splits"] == clean["splits"] and resumed["rows_duplicate"] == clean["rows_duplicate"] == 12
+
+
+@pytest.mark.parametrize("name,size", [("000000001.png", 2048), ("123456789.json", 0), ("a" * 100, 8**11 - 1),
+                                       ("x" * 101, 5), ("000000002.jpg", 8**11)])
+def test_shard_headers_are_the_bytes_tarfile_writes(name, size):
+    import tarfile
+
+    from pixmo_builders.chunk import ustar_header
+
+    info = tarfile.TarInfo(name=name)
+    info.size, info.mode = size, 0o444
+    if len(name) > 100 or size >= 8**11:  # beyond USTAR: both refuse the same way
+        with pytest.raises(ValueError):
+            info.tobuf(format=tarfile.USTAR_FORMAT)
+        with pytest.raises(ValueError):
+            ustar_header(name=name, size=size)
+        return
+    assert ustar_header(name=name, size=size) == info.tobuf(format=tarfile.USTAR_FORMAT)
