@@ -30,6 +30,8 @@ def assignment_claim(*, annotator: User, project: Project) -> Assignment:
     """The annotator's live assignment in the project, or a new lease on the next open item."""
     if not project.is_active:
         raise Conflict(f"project '{project.slug}' is closed")
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(annotator=annotator, project=project)
     current = _live_assignment(annotator=annotator, project=project)
     if current is not None:
         return current
@@ -44,6 +46,66 @@ def assignment_claim(*, annotator: User, project: Project) -> Assignment:
             # The same annotator claimed in two tabs at once; the loser retries.
             continue
     raise Conflict("could not claim an item, try again")
+
+
+# One statement takes the next open item the annotator never had (row-locked, SKIP LOCKED),
+# decrements its slots and inserts the lease, unless the annotator already holds a live lease in
+# the project; it returns no row in that case and when no item is open.
+CLAIM_SQL = """
+WITH picked AS (
+    SELECT w.id FROM annotation_app_workitem w
+    WHERE w.project_id = %(project)s AND w.open_slots > 0
+      AND NOT EXISTS (
+          SELECT 1 FROM annotation_app_assignment a WHERE a.work_item_id = w.id AND a.annotator_id = %(annotator)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM annotation_app_assignment live
+          WHERE live.annotator_id = %(annotator)s AND live.project_id = %(project)s
+            AND live.status = 'active' AND live.expires_at > %(now)s)
+    ORDER BY w.id LIMIT 1
+    FOR UPDATE OF w SKIP LOCKED
+), taken AS (
+    UPDATE annotation_app_workitem w SET open_slots = w.open_slots - 1
+    FROM picked WHERE w.id = picked.id AND w.open_slots > 0
+    RETURNING w.id
+)
+INSERT INTO annotation_app_assignment
+    (work_item_id, project_id, annotator_id, status, claimed_at, expires_at, heartbeat_at, finished_at, active_seconds)
+SELECT taken.id, %(project)s, %(annotator)s, 'active', %(now)s, %(expires)s, %(now)s, NULL, 0.0 FROM taken
+RETURNING id, work_item_id
+"""
+
+
+def _claim_postgresql(*, annotator: User, project: Project) -> Assignment:
+    """The claim in two statements and one transaction: `CLAIM_SQL` and the audit row."""
+    for _ in range(3):
+        now = timezone.now()
+        expires = now + timedelta(seconds=settings.PIXMO_LEASE_SECONDS)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        CLAIM_SQL, {"project": project.pk, "annotator": annotator.pk, "now": now, "expires": expires}
+                    )
+                    row = cursor.fetchone()
+                if row is None:
+                    break
+                assignment = Assignment(
+                    id=row[0], work_item_id=row[1], project=project, annotator=annotator,
+                    status=AssignmentStatus.ACTIVE, claimed_at=now, expires_at=expires, heartbeat_at=now,
+                )
+                assignment._state.adding = False
+                assignment._state.db = connection.alias
+                audit_log(actor=annotator, action="assignment.claim", target=assignment, work_item=row[1])
+                return assignment
+        except IntegrityError:
+            # The same annotator claimed in two tabs at once; the loser retries.
+            continue
+    else:
+        raise Conflict("could not claim an item, try again")
+    current = _live_assignment(annotator=annotator, project=project)
+    if current is not None:
+        return current
+    raise NoWorkAvailable(f"no open items left for you in project '{project.slug}'")
 
 
 def _live_assignment(*, annotator: User, project: Project) -> Assignment | None:
