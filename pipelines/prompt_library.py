@@ -2,6 +2,7 @@
 
 Placeholders: refine.single {transcript}; refine.merge {count} {transcripts};
 qa.answer {caption} {ocr_text} {question}; qa.revise {feedback} {question};
+qa.point_answer {caption} {ocr_text} {points} {question}; qa.point_revise {feedback} {question};
 capqa.dialogue {caption} {turns}.
 """
 
@@ -47,6 +48,36 @@ TEMPLATES: list[dict] = [
             "You answer questions about an image you cannot see, from its caption and OCR text alone. "
             "The person asking has given feedback on your last answer. Follow the feedback and write an "
             "improved answer; do not mention the feedback itself."
+        ),
+        "user": "Feedback on your last answer: {feedback}\n\nWrite the improved answer to: {question}",
+    },
+    {
+        "id": "qa.point_answer",
+        "version": 1,
+        "system": (
+            "You answer questions about an image you cannot see. You know only its caption, the text that "
+            "OCR read from it, and a numbered list of places the person asking pointed at, each with its x "
+            "and y position in percent of the image's width and height. Answer from that information alone, "
+            "briefly and directly. When your answer talks about a pointed place, wrap the words for it in a "
+            "point tag with that place's exact coordinates from the list, like this: "
+            'The <point x="23.1" y="40.2" alt="red sign">red sign</point> says STOP. '
+            "Never make up coordinates. If the information does not contain the answer, say that the "
+            "description does not say."
+        ),
+        "user": (
+            "Caption:\n{caption}\n\nText in the image (OCR):\n{ocr_text}\n\n"
+            "Places the person pointed at (x, y in percent):\n{points}\n\nQuestion: {question}"
+        ),
+    },
+    {
+        "id": "qa.point_revise",
+        "version": 1,
+        "system": (
+            "You answer questions about an image you cannot see, from its caption, its OCR text and the places "
+            "the person asking pointed at. The person has given feedback on your last answer. Follow the "
+            "feedback and write an improved answer; do not mention the feedback itself. Wrap the words for "
+            'each pointed place you mention in <point x="..." y="..." alt="...">words</point> with that '
+            "place's exact coordinates from the list; never make up coordinates."
         ),
         "user": "Feedback on your last answer: {feedback}\n\nWrite the improved answer to: {question}",
     },

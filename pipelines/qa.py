@@ -1,8 +1,14 @@
 """Ask-model-anything answers: the text LLM answers from OCR text + caption + question alone,
-and revises from the annotator's feedback and the thread so far. The image reaches only OCR."""
+and revises from the annotator's feedback and the thread so far. The image reaches only OCR.
+
+Point-explanations: the annotator's points reach the LLM as text ("Point 1 (x 23.1, y 40.2): the
+red sign", 0–100 percent), and it is asked to refer to them with `<point …>words</point>` tags. A
+small model invents coordinates, so every tag whose coordinates are not the annotator's points is
+dropped (its words kept) before the answer is stored; provenance lists what was dropped."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +25,14 @@ MAX_FEEDBACK_CHARS = 2_000
 MAX_CAPTION_CHARS = 8_000
 MAX_OCR_CHARS = 4_000  # longer OCR text is cut here (recorded as ocr_truncated)
 MAX_THREAD_TURNS = 10
+MAX_POINTS = 20  # points per question; more would not fit a short answer's tags anyway
+MAX_POINT_LABEL_CHARS = 100
+POINT_TOLERANCE = 0.05  # percent; tags carry one decimal, so this matches a point's own rounding
+
+_POINT_TAG = re.compile(r"<(points?)\b([^>]*)>(.*?)</\1>", re.DOTALL)
+_STRAY_POINT_TAG = re.compile(r"</?points?\b[^>]*>")
+_ATTRIBUTE = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*"([^"]*)"')
+_COORDINATE = re.compile(r"^([xy])(\d*)$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,28 +44,44 @@ class QaTurn:
 
 
 @dataclass(frozen=True, kw_only=True)
+class QaPoint:
+    """A place the annotator pointed at: x and y in 0–100 percent of width and height."""
+
+    x: float
+    y: float
+    label: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class QaAnswer:
     answer: str
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
 def answer_question(
-    *, question: str, caption: str, ocr_text: str, chat_model: ChatModel, params: GenerationParams = QA_PARAMS
+    *,
+    question: str,
+    caption: str,
+    ocr_text: str,
+    chat_model: ChatModel,
+    points: Sequence[QaPoint] = (),
+    params: GenerationParams = QA_PARAMS,
 ) -> QaAnswer:
-    """The first answer to `question` from the caption and OCR text."""
-    prompt = get_prompt("qa.answer")
-    context, truncated = _context_message(question=question, caption=caption, ocr_text=ocr_text)
+    """The first answer to `question` from the caption, OCR text and the annotator's points."""
+    prompt = get_prompt("qa.point_answer" if points else "qa.answer")
+    context, truncated = _context_message(question=question, caption=caption, ocr_text=ocr_text, points=points)
     messages = [ChatMessage(role="system", content=prompt.system), context]
     reply = chat_model.chat(messages, params=params)
+    answer, dropped = _guarded(reply.text, points)
     return QaAnswer(
-        answer=reply.text.strip(),
+        answer=answer,
         provenance=build_provenance(
             step="qa.answer",
             model=reply.model,
             params=params.to_dict(),
             timings_ms=reply.timings_ms,
             prompt=prompt.ref(),
-            extra={"ocr_truncated": truncated},
+            extra={"ocr_truncated": truncated, **_points_record(points, dropped)},
         ),
     )
 
@@ -64,26 +94,32 @@ def revise_answer(
     thread: Sequence[QaTurn],
     feedback: str,
     chat_model: ChatModel,
+    points: Sequence[QaPoint] = (),
     params: GenerationParams = QA_PARAMS,
 ) -> QaAnswer:
     """A new answer that follows `feedback` on the last answer of `thread` (oldest turn first)."""
     _check_thread(thread, feedback=feedback)
-    prompt, context_prompt = get_prompt("qa.revise"), get_prompt("qa.answer")
-    context, truncated = _context_message(question=question, caption=caption, ocr_text=ocr_text)
+    prompt = get_prompt("qa.point_revise" if points else "qa.revise")
+    context_prompt = get_prompt("qa.point_answer" if points else "qa.answer")
+    context, truncated = _context_message(question=question, caption=caption, ocr_text=ocr_text, points=points)
     messages = [ChatMessage(role="system", content=prompt.system), context]
     for turn, next_feedback in zip(thread, [t.feedback for t in thread[:-1]] + [feedback], strict=True):
         messages.append(ChatMessage(role="assistant", content=turn.answer))
         messages.append(ChatMessage(role="user", content=prompt.user.format(feedback=next_feedback, question=question)))
     reply = chat_model.chat(messages, params=params)
+    answer, dropped = _guarded(reply.text, points)
     return QaAnswer(
-        answer=reply.text.strip(),
+        answer=answer,
         provenance=build_provenance(
             step="qa.revise",
             model=reply.model,
             params=params.to_dict(),
             timings_ms=reply.timings_ms,
             prompt=prompt.ref(),
-            extra={"context_prompt": context_prompt.ref(), "thread_turns": len(thread), "ocr_truncated": truncated},
+            extra={
+                "context_prompt": context_prompt.ref(), "thread_turns": len(thread), "ocr_truncated": truncated,
+                **_points_record(points, dropped),
+            },
         ),
     )
 
@@ -100,18 +136,98 @@ def answer_from_image(
     return answer, ocr.text
 
 
-def _context_message(*, question: str, caption: str, ocr_text: str) -> tuple[ChatMessage, bool]:
+def points_text(points: Sequence[QaPoint]) -> str:
+    """One line per point, numbered from 1: `Point 1 (x 23.1, y 40.2): the red sign`."""
+    lines = []
+    for number, point in enumerate(points, start=1):
+        label = point.label.strip()
+        lines.append(f"Point {number} (x {point.x:.1f}, y {point.y:.1f})" + (f": {label}" if label else ""))
+    return "\n".join(lines)
+
+
+def keep_known_point_tags(*, text: str, points: Sequence[QaPoint]) -> tuple[str, list[str]]:
+    """(text, dropped tags): a `<point>`/`<points>` tag stays only if every coordinate pair in it is
+    one of `points` (within POINT_TOLERANCE); any other tag is replaced by its words, and unclosed
+    tag fragments are removed. Never store a model's coordinates without this."""
+    dropped: list[str] = []
+    pieces: list[str] = []
+    last = 0
+    for match in _POINT_TAG.finditer(text):
+        pieces.append(_without_fragments(text[last:match.start()], dropped))
+        pairs = _tag_coordinates(match.group(2))
+        nested = _STRAY_POINT_TAG.search(match.group(3))
+        if pairs and not nested and all(_is_known(pair, points) for pair in pairs):
+            pieces.append(match.group(0))
+        else:
+            dropped.append(match.group(0))
+            pieces.append(_without_fragments(match.group(3), []))
+        last = match.end()
+    pieces.append(_without_fragments(text[last:], dropped))
+    return "".join(pieces), dropped
+
+
+def _without_fragments(text: str, dropped: list[str]) -> str:
+    dropped.extend(_STRAY_POINT_TAG.findall(text))
+    return _STRAY_POINT_TAG.sub("", text)
+
+
+def _tag_coordinates(attributes: str) -> list[tuple[float, float]] | None:
+    """The (x, y) pairs of a tag's x/y or x1/y1, x2/y2… attributes; None if any is malformed."""
+    found: dict[str, dict[str, str]] = {}
+    for name, value in _ATTRIBUTE.findall(attributes):
+        match = _COORDINATE.match(name)
+        if match:
+            axis, index = match.groups()
+            found.setdefault(index or "1", {})[axis] = value
+    try:
+        pairs = [(float(axes["x"]), float(axes["y"])) for axes in found.values()]
+    except (KeyError, ValueError):
+        return None
+    return pairs
+
+
+def _is_known(pair: tuple[float, float], points: Sequence[QaPoint]) -> bool:
+    x, y = pair
+    return any(abs(x - p.x) <= POINT_TOLERANCE and abs(y - p.y) <= POINT_TOLERANCE for p in points)
+
+
+def _guarded(reply_text: str, points: Sequence[QaPoint]) -> tuple[str, list[str]]:
+    text, dropped = keep_known_point_tags(text=reply_text, points=points)
+    return re.sub(r"[ \t]{2,}", " ", text).strip() if dropped else text.strip(), dropped
+
+
+def _points_record(points: Sequence[QaPoint], dropped: list[str]) -> dict[str, Any]:
+    return {"points": len(points), "point_tags_dropped": dropped} if points else {}
+
+
+def _context_message(
+    *, question: str, caption: str, ocr_text: str, points: Sequence[QaPoint] = ()
+) -> tuple[ChatMessage, bool]:
     _check_length("question", question, MAX_QUESTION_CHARS)
     _check_length("caption", caption, MAX_CAPTION_CHARS)
     if not question.strip():
         raise InputLimitError("The question is empty.")
+    _check_points(points)
     truncated = len(ocr_text) > MAX_OCR_CHARS
-    content = get_prompt("qa.answer").user.format(
-        caption=caption.strip() or "(no caption)",
-        ocr_text=ocr_text[:MAX_OCR_CHARS].strip() or "(no text found)",
-        question=question.strip(),
-    )
+    values = {
+        "caption": caption.strip() or "(no caption)",
+        "ocr_text": ocr_text[:MAX_OCR_CHARS].strip() or "(no text found)",
+        "question": question.strip(),
+    }
+    if points:
+        content = get_prompt("qa.point_answer").user.format(**values, points=points_text(points))
+    else:
+        content = get_prompt("qa.answer").user.format(**values)
     return ChatMessage(role="user", content=content), truncated
+
+
+def _check_points(points: Sequence[QaPoint]) -> None:
+    if len(points) > MAX_POINTS:
+        raise InputLimitError(f"The question has {len(points)} points, over the limit of {MAX_POINTS}.")
+    for number, point in enumerate(points, start=1):
+        if not (0 <= point.x <= 100 and 0 <= point.y <= 100):
+            raise InputLimitError(f"Point {number} is outside the image: x and y are percent, 0 to 100.")
+        _check_length(f"label of point {number}", point.label, MAX_POINT_LABEL_CHARS)
 
 
 def _check_thread(thread: Sequence[QaTurn], *, feedback: str) -> None:

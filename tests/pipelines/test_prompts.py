@@ -11,6 +11,8 @@ PLACEHOLDERS = {
     "refine.merge": {"count", "transcripts"},
     "qa.answer": {"caption", "ocr_text", "question"},
     "qa.revise": {"feedback", "question"},
+    "qa.point_answer": {"caption", "ocr_text", "points", "question"},
+    "qa.point_revise": {"feedback", "question"},
     "capqa.dialogue": {"caption", "turns"},
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -10,11 +11,22 @@ from PIL import Image, ImageDraw, ImageFont
 from pipelines.errors import InputLimitError, OcrError
 from pipelines.llm_types import GenerationParams
 from pipelines.ocr import ocr_image
-from pipelines.qa import QaTurn, answer_from_image, answer_question, revise_answer
+from pipelines.qa import (
+    MAX_POINTS,
+    QaPoint,
+    QaTurn,
+    answer_from_image,
+    answer_question,
+    keep_known_point_tags,
+    revise_answer,
+)
 
 CAPTION = "A kitchen wall with a calendar above a round clock. A black cat sleeps on a green chair."
 QUESTION = "What month does the calendar show?"
 SHORT = GenerationParams(max_new_tokens=40)
+POINTS = [QaPoint(x=23.1, y=40.2, label="the calendar"), QaPoint(x=70.0, y=75.5)]
+INVENTED = ' Also <point x="99.9" y="1.0" alt="ghost">a ghost</point>.'
+REAL = ' See <point x="23.1" y="40.2" alt="calendar">the calendar</point>.'
 
 
 def calendar_png() -> bytes:
@@ -37,6 +49,14 @@ class RecordingModel:
     def chat(self, messages, *, params):
         self.sent.append(messages)
         return self.inner.chat(messages, params=params)
+
+
+class TaggingModel(RecordingModel):
+    """The real model's reply with one invented and one real point tag appended, as a weak model might."""
+
+    def chat(self, messages, *, params):
+        reply = super().chat(messages, params=params)
+        return replace(reply, text=reply.text + INVENTED + REAL)
 
 
 def test_tesseract_reads_the_text_in_the_image():
@@ -91,3 +111,46 @@ def test_limits_are_named(chat_model):
         answer_question(question="?" * 2001, caption=CAPTION, ocr_text="", chat_model=chat_model)
     with pytest.raises(InputLimitError, match="at least one earlier answer"):
         revise_answer(question=QUESTION, caption=CAPTION, ocr_text="", thread=[], feedback="x", chat_model=chat_model)
+
+
+def test_points_reach_the_prompt_as_text_and_invented_tags_are_dropped(chat_model):
+    model = TaggingModel(chat_model)
+    answer = answer_question(question=QUESTION, caption=CAPTION, ocr_text="JUNE 2024", points=POINTS,
+                             chat_model=model, params=SHORT)
+    system, user = model.sent[0]
+    assert "Point 1 (x 23.1, y 40.2): the calendar\nPoint 2 (x 70.0, y 75.5)" in user.content
+    assert "<point x=" in system.content and all(isinstance(m.content, str) for m in model.sent[0])
+    assert REAL.strip() in answer.answer
+    assert "99.9" not in answer.answer and "Also a ghost." in answer.answer  # the words stay, the tag goes
+    assert keep_known_point_tags(text=answer.answer, points=POINTS)[1] == []  # whatever the model wrote itself
+    assert INVENTED.strip()[5:-1] in answer.provenance["point_tags_dropped"]
+    assert answer.provenance["prompt"]["id"] == "qa.point_answer@v1" and len(answer.provenance["prompt"]["sha256"]) == 64
+    assert answer.provenance["points"] == 2
+
+    revised = revise_answer(question=QUESTION, caption=CAPTION, ocr_text="JUNE 2024", points=POINTS,
+                            thread=[QaTurn(answer=answer.answer)], feedback="Shorter.", chat_model=model, params=SHORT)
+    assert "Point 2 (x 70.0, y 75.5)" in model.sent[-1][1].content
+    assert "99.9" not in revised.answer and REAL.strip() in revised.answer
+    assert revised.provenance["prompt"]["id"] == "qa.point_revise@v1"
+    assert revised.provenance["context_prompt"]["id"] == "qa.point_answer@v1"
+
+
+def test_the_point_guard_keeps_only_the_annotators_coordinates():
+    text = ('<points x1="23.10" y1="40.2" x2="70.0" y2="75.5" alt="both">both</points>, '
+            '<points x1="23.1" y1="40.2" x2="5.0" y2="5.0" alt="half">half</points>, '
+            '<point x="abc" y="40.2">bad number</point>, <point alt="none">no place</point>, '
+            '<point x="23.1" y="40.2" alt="open">unclosed')
+    kept, dropped = keep_known_point_tags(text=text, points=POINTS)
+    assert kept == ('<points x1="23.10" y1="40.2" x2="70.0" y2="75.5" alt="both">both</points>, '
+                    'half, bad number, no place, unclosed')
+    assert len(dropped) == 4
+    assert keep_known_point_tags(text="No tags at all.", points=POINTS) == ("No tags at all.", [])
+
+
+def test_point_limits_are_named(chat_model):
+    too_many = [QaPoint(x=float(i), y=1.0) for i in range(MAX_POINTS + 1)]
+    with pytest.raises(InputLimitError, match=f"over the limit of {MAX_POINTS}"):
+        answer_question(question=QUESTION, caption=CAPTION, ocr_text="", points=too_many, chat_model=chat_model)
+    with pytest.raises(InputLimitError, match="percent, 0 to 100"):
+        answer_question(question=QUESTION, caption=CAPTION, ocr_text="", points=[QaPoint(x=101, y=1)],
+                        chat_model=chat_model)
