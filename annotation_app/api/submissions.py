@@ -14,6 +14,7 @@ from annotation_app.services.ask import ask_thread_accept, ask_thread_feedback, 
 from annotation_app.services.compare import SCREEN_CHOICES, judgment_submit
 from annotation_app.services.points import PointSetInput, point_sets_submit
 from annotation_app.services.recordings import recording_submit
+from pipelines.qa import MAX_POINT_LABEL_CHARS, MAX_POINTS
 
 
 def _created(created: bool) -> int:
@@ -133,11 +134,39 @@ class AskThreadOutput(serializers.ModelSerializer):
         fields = ["id", "client_uuid", "question", "points", "status", "final_answer", "review_status", "turns"]
 
 
+def _percent_errors(axis: str, extent: str) -> dict[str, str]:
+    message = f"{axis} is percent of the image {extent}, 0 to 100"
+    return {"min_value": message, "max_value": message}
+
+
 class AskStartApi(APIView):
+    """Start a thread; `points` (0–100 percent of the image, optional label) make it a point-explanation."""
+
+    class PointInput(serializers.Serializer):
+        x = serializers.FloatField(min_value=0, max_value=100, error_messages=_percent_errors("x", "width"))
+        y = serializers.FloatField(min_value=0, max_value=100, error_messages=_percent_errors("y", "height"))
+        label = serializers.CharField(max_length=MAX_POINT_LABEL_CHARS, required=False, allow_blank=True, default="")
+
     class InputSerializer(serializers.Serializer):
         client_uuid = serializers.UUIDField()
         question = serializers.CharField(max_length=2000)
-        points = serializers.ListField(child=serializers.DictField(), default=list, max_length=50)
+        points = serializers.ListField(
+            child=serializers.DictField(), default=list, max_length=MAX_POINTS,
+            error_messages={"max_length": f"at most {MAX_POINTS} points per question"},
+        )
+
+        def validate_points(self, points: list[dict]) -> list[dict]:
+            # One flat sentence per bad point ("point 2: x is percent …"), not a nested error tree.
+            parsed = []
+            for number, raw in enumerate(points, start=1):
+                one = AskStartApi.PointInput(data=raw)
+                if not one.is_valid():
+                    field, messages = next(iter(one.errors.items()))
+                    message = str(messages[0])
+                    raise serializers.ValidationError(
+                        f"point {number}: {message if message.startswith(field) else f'{field}: {message}'}")
+                parsed.append(dict(one.validated_data))
+            return parsed
 
     @extend_schema(request=InputSerializer, responses={201: AskThreadOutput})
     def post(self, request, assignment_id: int):

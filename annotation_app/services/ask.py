@@ -1,4 +1,7 @@
-"""Ask model anything: a question, the text-only LLM's answers, feedback rounds, acceptance."""
+"""Ask model anything: a question, the text-only LLM's answers, feedback rounds, acceptance.
+
+Point-explanations are the same loop with points: the annotator points at places first (0–100
+percent of the image), and the accepted answer refers to them with `<point …>` tags."""
 
 import uuid
 
@@ -10,6 +13,7 @@ from annotation_app.models import Assignment, AskThread, AskTurn, ProjectKind, U
 from annotation_app.models.ask import AskThreadStatus, AskTurnRole, AskTurnStatus
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
+from pipelines.qa import MAX_POINT_LABEL_CHARS, MAX_POINTS, QaPoint, keep_known_point_tags
 
 MAX_QUESTION_CHARS = 2000
 
@@ -25,9 +29,10 @@ def ask_thread_start(
     if assignment.project.kind != ProjectKind.ASK:
         raise ServiceError("questions belong to ask projects only")
     question = _checked_text(question, what="question")
+    stored_points = _checked_points(points or [], image=assignment.work_item.image)
     try:
         with transaction.atomic():
-            thread = _start(assignment, annotator, question, client_uuid, points or [])
+            thread = _start(assignment, annotator, question, client_uuid, stored_points)
     except IntegrityError:
         return AskThread.objects.get(client_uuid=client_uuid), False
     return thread, True
@@ -69,6 +74,7 @@ def ask_thread_accept(*, thread: AskThread, annotator: User, edited_answer: str 
     last_answer = thread.turns.filter(role=AskTurnRole.ANSWER, status=AskTurnStatus.READY).order_by("-index").first()
     if edited_answer is not None:
         final = _checked_text(edited_answer, what="answer")
+        _check_answer_points(final, thread)
         _append(thread, role=AskTurnRole.EDIT, text=final)
     elif last_answer is None:
         raise Conflict("there is no answer to accept yet; wait for the model or write the answer yourself")
@@ -117,3 +123,41 @@ def _checked_text(text: str, *, what: str) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         raise ServiceError(f"the {what} is longer than {MAX_QUESTION_CHARS} characters")
     return text
+
+
+def ask_thread_qa_points(*, thread: AskThread) -> list[QaPoint]:
+    """The thread's points as the LLM step takes them (0–100 percent, numbered by position)."""
+    return [QaPoint(x=p["x"], y=p["y"], label=p.get("label", "")) for p in thread.points]
+
+
+def _checked_points(points: list[dict], *, image) -> list[dict]:
+    """Stored form: {"x", "y"} in 0–100 percent (one decimal, as tags write them), pixels, label."""
+    if len(points) > MAX_POINTS:
+        raise ServiceError(f"a question may carry at most {MAX_POINTS} points; this one has {len(points)}")
+    stored: list[dict] = []
+    for number, point in enumerate(points, start=1):
+        x, y = _percent(point.get("x"), number, "x"), _percent(point.get("y"), number, "y")
+        label = str(point.get("label") or "").strip()
+        if len(label) > MAX_POINT_LABEL_CHARS:
+            raise ServiceError(f"the label of point {number} is longer than {MAX_POINT_LABEL_CHARS} characters")
+        for earlier, other in enumerate(stored, start=1):
+            if (other["x"], other["y"]) == (x, y):
+                raise ServiceError(f"points {earlier} and {number} are at the same place (x {x}, y {y})")
+        stored.append({"x": x, "y": y, "x_px": round(x * image.width / 100, 1),
+                       "y_px": round(y * image.height / 100, 1), "label": label})
+    return stored
+
+
+def _percent(value, number: int, axis: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise ServiceError(f"point {number} needs {axis} between 0 and 100 (percent of the image)")
+    return round(float(value), 1)
+
+
+def _check_answer_points(answer: str, thread: AskThread) -> None:
+    """An edited answer of a pointing thread may point only at the annotator's own points."""
+    if not thread.points:
+        return
+    _, dropped = keep_known_point_tags(text=answer, points=ask_thread_qa_points(thread=thread))
+    if dropped:
+        raise ServiceError(f"the answer has a point tag that is not one of your points or is not closed: {dropped[0]}")

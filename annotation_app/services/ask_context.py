@@ -1,10 +1,11 @@
-"""What the text-only LLM sees for an ask turn: the question, the image's best caption, and the
-OCR text of the image — never the image itself."""
+"""What the text-only LLM sees for an ask turn: the question, the image's best caption, the OCR
+text of the image and the annotator's points as text — never the image itself."""
 
 import logging
 
 from annotation_app.models import AskTurn, Caption, ReviewStatus
 from annotation_app.models.ask import AskTurnRole, AskTurnStatus
+from annotation_app.services.ask import ask_thread_qa_points
 
 logger = logging.getLogger("pixmo.ask")
 
@@ -45,13 +46,15 @@ def ask_answer_generate(*, turn: AskTurn) -> tuple[str, dict, dict]:
     ocr_text, ocr_info = image_ocr_text(turn=turn)
     earlier = list(thread.turns.filter(index__lt=turn.index).exclude(status=AskTurnStatus.FAILED).order_by("index"))
     answers = [t for t in earlier if t.role in (AskTurnRole.ANSWER, AskTurnRole.EDIT)]
+    points = ask_thread_qa_points(thread=thread)
     model = get_chat_model()
     if not answers:
-        result = answer_question(question=thread.question, caption=caption, ocr_text=ocr_text, chat_model=model)
+        result = answer_question(question=thread.question, caption=caption, ocr_text=ocr_text, points=points,
+                                 chat_model=model)
     else:
         feedback = [t.text for t in earlier if t.role == AskTurnRole.FEEDBACK]
         qa_turns = [QaTurn(answer=a.text, feedback=f) for a, f in zip(answers, feedback[: len(answers) - 1] + [None])]
         result = revise_answer(question=thread.question, caption=caption, ocr_text=ocr_text, thread=qa_turns,
-                               feedback=feedback[-1], chat_model=model)
+                               feedback=feedback[-1], points=points, chat_model=model)
     record = {**result.provenance, "ocr": ocr_info}
     return result.answer, record, {"ocr_text": ocr_text, "caption": caption}
