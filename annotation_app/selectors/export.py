@@ -135,8 +135,15 @@ def _accepted_threads(filters: ExportFilters) -> QuerySet:
                      item="work_item", annotator="annotator").prefetch_related(model_turns)
 
 
+def _is_point_explanation() -> Q:
+    """Accepted with points and an answer that refers to them: a pixmo-point-explanations row."""
+    return ~Q(points=[]) & Q(final_answer__contains="<point")
+
+
 def ask_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[QuestionAnswerSource]:
-    for thread in _accepted_threads(filters).filter(points=[]).iterator(chunk_size=CHUNK):
+    # A thread whose annotator pointed but whose accepted answer never refers to the points is
+    # still a question and its answer: it is released here rather than lost from both datasets.
+    for thread in _accepted_threads(filters).exclude(_is_point_explanation()).iterator(chunk_size=CHUNK):
         image = thread.work_item.image
         for turn in thread.model_turns:
             _note(touched, "answer", turn.provenance_id)
@@ -146,7 +153,7 @@ def ask_sources(filters: ExportFilters, touched: Touched | None = None) -> Itera
 
 def point_explanation_sources(filters: ExportFilters,
                               touched: Touched | None = None) -> Iterator[PointExplanationSource]:
-    threads = _accepted_threads(filters).exclude(points=[]).filter(Q(final_answer__contains="<point"))
+    threads = _accepted_threads(filters).filter(_is_point_explanation())
     for thread in threads.iterator(chunk_size=CHUNK):
         image = thread.work_item.image
         for turn in thread.model_turns:

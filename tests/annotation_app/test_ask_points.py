@@ -91,3 +91,19 @@ def test_an_accepted_point_explanation_becomes_a_release_row(api_for, annotator,
     assert row["alt_text"] == ["white sign", "door"] and row["inline_text"] == ["The white sign", "the door"]
     assert row["points"] == [[{"x": 25.0, "y": 12.5}], [{"x": 62.5, "y": 70.0}]]
     assert sum(release.counts.get("pixmo-ask-model-anything", {}).values()) == 0  # not released twice
+
+
+def test_a_pointed_thread_accepted_without_tags_is_released_as_ask_model_anything(
+    api_for, annotator, ask_assignment, tmp_path
+):
+    client = api_for(annotator)
+    thread = start(client, ask_assignment, [{"x": 25, "y": 12.5}]).json()
+    client.post(f"/api/ask-threads/{thread['id']}/accept/", {"edited_answer": "It opens at nine."}, format="json")
+    AskThread.objects.filter(pk=thread["id"]).update(review_status="accepted")
+    release = release_export(release=release_create(
+        name="untagged", datasets=["pixmo-point-explanations", "pixmo-ask-model-anything"],
+        filters=ExportFilters(), uri=str(tmp_path / "untagged")))
+    assert sum(release.counts.get("pixmo-point-explanations", {}).values()) == 0
+    data = Path(release.uri) / "pixmo-ask-model-anything" / "data"
+    rows = [row for f in sorted(data.glob("*.parquet")) for row in pq.read_table(f).to_pylist()]
+    assert [(row["question"], row["answer"]) for row in rows] == [(QUESTION, "It opens at nine.")]
