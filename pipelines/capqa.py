@@ -19,7 +19,7 @@ from pipelines.guards import novel_content_words
 from pipelines.llm_types import ChatModel, GenerationParams
 from pipelines.metrics import normalise_words
 from pipelines.prompts import get_prompt
-from pipelines.provenance import build_provenance
+from pipelines.provenance import reply_provenance
 
 CAPQA_PARAMS = GenerationParams(max_new_tokens=300, temperature=0.0, repetition_penalty=1.1)
 MAX_CAPTION_CHARS = 8_000
@@ -68,12 +68,11 @@ def generate_capqa(
         turns=tuple(accepted),
         rejected=tuple(rejected),
         raw_text=reply.text,
-        provenance=build_provenance(
+        provenance=reply_provenance(
             step="capqa",
-            model=reply.model,
-            params=params.to_dict(),
-            timings_ms=reply.timings_ms,
-            prompt=prompt.ref(),
+            reply=reply,
+            params=params,
+            prompt=prompt,
             extra={"requested_turns": turns, "accepted_turns": len(accepted)},
         ),
     )

@@ -61,3 +61,18 @@ def build_provenance(
     if extra:
         record.update(extra)
     return record
+
+
+def reply_provenance(
+    *, step: str, reply: Any, params: Any, prompt: Any, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """`build_provenance` for one chat reply: its model and timings, the generation params and the
+    prompt that produced it."""
+    return build_provenance(
+        step=step,
+        model=reply.model,
+        params=params.to_dict(),
+        timings_ms=reply.timings_ms,
+        prompt=prompt.ref(),
+        extra=extra,
+    )

@@ -17,7 +17,7 @@ from pipelines.errors import InputLimitError
 from pipelines.llm_types import ChatMessage, ChatModel, GenerationParams
 from pipelines.ocr import ocr_image
 from pipelines.prompts import get_prompt
-from pipelines.provenance import build_provenance
+from pipelines.provenance import reply_provenance
 
 QA_PARAMS = GenerationParams(max_new_tokens=256, temperature=0.0, repetition_penalty=1.1)
 MAX_QUESTION_CHARS = 2_000
@@ -75,12 +75,11 @@ def answer_question(
     answer, dropped = _guarded(reply.text, points)
     return QaAnswer(
         answer=answer,
-        provenance=build_provenance(
+        provenance=reply_provenance(
             step="qa.answer",
-            model=reply.model,
-            params=params.to_dict(),
-            timings_ms=reply.timings_ms,
-            prompt=prompt.ref(),
+            reply=reply,
+            params=params,
+            prompt=prompt,
             extra={"ocr_truncated": truncated, **_points_record(points, dropped)},
         ),
     )
@@ -110,12 +109,11 @@ def revise_answer(
     answer, dropped = _guarded(reply.text, points)
     return QaAnswer(
         answer=answer,
-        provenance=build_provenance(
+        provenance=reply_provenance(
             step="qa.revise",
-            model=reply.model,
-            params=params.to_dict(),
-            timings_ms=reply.timings_ms,
-            prompt=prompt.ref(),
+            reply=reply,
+            params=params,
+            prompt=prompt,
             extra={
                 "context_prompt": context_prompt.ref(), "thread_turns": len(thread), "ocr_truncated": truncated,
                 **_points_record(points, dropped),
