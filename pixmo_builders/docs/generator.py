@@ -115,7 +115,9 @@ def generate_docs(
             index=index, topic=topic, labels=labels, renderer=ordered[index % len(ordered)], rng=rng
         )
         record = journal.get(index) if journal is not None else None
-        if record is None:
+        if record is not None:
+            stats.replayed += 1
+        else:
             record = _attempt(chat=chat, attempt=attempt, seed=seed)
             if journal is not None:
                 journal.put(index, record)
@@ -177,12 +179,10 @@ def _replay(*, record: dict, stats: DocsYield) -> ExportRow | None:
 
 def attempt_fingerprint(*, chat: TextChat, seed: int, renderers: dict[str, Renderer]) -> str:
     """What a journalled attempt depends on: a journal made under other settings is not replayed."""
-    from pixmo_builders.docs.prompts import ALL_PROMPTS
-
     settings = {
         "seed": seed,
         "renderers": sorted(renderers),
-        "prompts": [template.sha256 for template in ALL_PROMPTS],
+        "prompts": [template.sha256 for template in prompts.ALL_PROMPTS],
         "model": json.dumps(chat.identity, sort_keys=True, default=str),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
@@ -212,24 +212,19 @@ def _render(*, chat: TextChat, attempt: _Attempt, data: DocData) -> tuple[bytes,
         code = None
     if code is not None:
         result = renderer.run(code)
-        if result.ok and _is_real_image(png=result.output):
+        if result.ok and not is_blank(png=result.output):
             return result.output, code, True
         logger.info(
             "docs attempt %d: %s code from the model failed: %s", attempt.index, renderer.name, result.error
         )
     template = renderer.template(data)
     result = renderer.run(template)
-    if result.ok and _is_real_image(png=result.output):
+    if result.ok and not is_blank(png=result.output):
         return result.output, template, False
     logger.warning(
         "docs attempt %d: %s template failed, skipped: %s", attempt.index, renderer.name, result.error
     )
     return None
-
-
-def _is_real_image(*, png: bytes) -> bool:
-    """Decodes, and is not one flat colour (a blank page is not a document)."""
-    return not is_blank(png=png)
 
 
 def _questions(*, chat: TextChat, code: str, data: DocData, rng: random.Random) -> list[QuestionAnswer]:

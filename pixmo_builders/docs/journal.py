@@ -19,7 +19,6 @@ class StorageJournal:
         self.storage = storage
         self.fingerprint = fingerprint
         self.present = set(storage.list_keys(prefix=PREFIX))
-        self.replayed = 0
 
     @staticmethod
     def _key(index: int) -> str:
@@ -32,7 +31,6 @@ class StorageJournal:
         entry = json.loads(self.storage.read_bytes(key=key))
         if entry.get("fingerprint") != self.fingerprint:
             return None
-        self.replayed += 1
         return entry["record"]
 
     def put(self, index: int, record: dict) -> None:

@@ -24,7 +24,7 @@ MIN_SUMMARY_WORDS = 6
 SUMMARY_QUESTION = "Summarize what this document shows."
 # Words that give away that a summary describes the code, not the document a reader sees.
 CODE_WORDS = re.compile(r"\b(code|matplotlib|plotly|graphviz|latex|mermaid|html|node|plt|n\d+)\b", re.IGNORECASE)
-STOP_WORDS = frozenset("a an and at by for from in of on per the to with".split())
+STOP_WORDS = frozenset(("a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "per", "the", "to", "with"))
 CODE_CHARACTERS = set("+_=()[]{}<>\\")
 MOST = re.compile(r"\b(most|highest|largest|biggest|greatest|top)\b", re.IGNORECASE)
 LEAST = re.compile(r"\b(least|lowest|smallest|fewest)\b", re.IGNORECASE)
@@ -73,11 +73,10 @@ def _superlatives_hold(*, summary: str, data: DocData) -> bool:
     if not named:
         return True
     values = [value for _, value in data.items]
-    if MOST.search(summary) and max(values) not in {value for _, value in named}:
-        return False
-    if LEAST.search(summary) and min(values) not in {value for _, value in named}:
-        return False
-    return True
+    named_values = {value for _, value in named}
+    most_holds = not MOST.search(summary) or max(values) in named_values
+    least_holds = not LEAST.search(summary) or min(values) in named_values
+    return most_holds and least_holds
 
 
 def first_sentence(text: str) -> str:

@@ -84,5 +84,4 @@ def write_docs_release(
             )
         )
     journal.clear()
-    stats.replayed = journal.replayed
     return manifest, stats

@@ -398,15 +398,21 @@ RENDERERS: dict[str, Renderer] = {
     )
 }
 
-# What each renderer needs, for `available_renderers`: a program on PATH or a file it loads.
-RENDERER_NEEDS: dict[str, Callable[[], bool]] = {
-    "matplotlib": lambda: importlib.util.find_spec("matplotlib") is not None,
-    "vegalite": lambda: importlib.util.find_spec("vl_convert") is not None,
-    "html": lambda: _chromium_present(),
-    "graphviz": lambda: shutil.which("dot") is not None,
-    "plotly": lambda: _chromium_present() and plotly_js_path() is not None,
-    "mermaid": lambda: _chromium_present() and mermaid_js_path() is not None,
-    "latex": lambda: shutil.which("latex") is not None and shutil.which("dvipng") is not None,
+# What each renderer needs: a check that it is present here, and how to say it is not.
+RENDERER_NEEDS: dict[str, tuple[Callable[[], bool], str]] = {
+    "matplotlib": (lambda: importlib.util.find_spec("matplotlib") is not None, "the matplotlib package"),
+    "vegalite": (lambda: importlib.util.find_spec("vl_convert") is not None, "the vl-convert-python package"),
+    "html": (lambda: _chromium_present(), "chromium"),
+    "graphviz": (lambda: shutil.which("dot") is not None, "the dot program (Debian graphviz)"),
+    "plotly": (lambda: _chromium_present() and plotly_js_path() is not None, "the plotly package and chromium"),
+    "mermaid": (
+        lambda: _chromium_present() and mermaid_js_path() is not None,
+        "chromium and mermaid.min.js (scripts/install.sh fetches it)",
+    ),
+    "latex": (
+        lambda: shutil.which("latex") is not None and shutil.which("dvipng") is not None,
+        "latex and dvipng (Debian texlive-latex-base, dvipng)",
+    ),
 }
 
 
@@ -416,18 +422,9 @@ def _chromium_present() -> bool:
 
 def available_renderers() -> dict[str, Renderer]:
     """Renderers whose tools are installed here."""
-    return {name: renderer for name, renderer in RENDERERS.items() if RENDERER_NEEDS[name]()}
+    return {name: renderer for name, renderer in RENDERERS.items() if RENDERER_NEEDS[name][0]()}
 
 
 def missing_renderers() -> list[str]:
     """Renderers that cannot run here, each with what it needs."""
-    needs = {
-        "matplotlib": "the matplotlib package",
-        "vegalite": "the vl-convert-python package",
-        "html": "chromium",
-        "graphviz": "the dot program (Debian graphviz)",
-        "plotly": "the plotly package and chromium",
-        "mermaid": "chromium and mermaid.min.js (scripts/install.sh fetches it)",
-        "latex": "latex and dvipng (Debian texlive-latex-base, dvipng)",
-    }
-    return [f"{name} needs {needs[name]}" for name in RENDERERS if not RENDERER_NEEDS[name]()]
+    return [f"{name} needs {need}" for name, (present, need) in RENDERER_NEEDS.items() if not present()]
