@@ -1,9 +1,10 @@
 """Work leases: claim the next item, renew by heartbeat, submit, skip, and expire.
 
 Concurrency contract: `WorkItem.open_slots` (overlap k minus live-or-finished assignments) is
-read and written only while holding the item's row lock — `SELECT … FOR UPDATE SKIP LOCKED` on
-PostgreSQL; on SQLite the whole write transaction holds the database lock (BEGIN IMMEDIATE) —
-so concurrent claimers never over-assign an item and never block on each other's rows.
+read and written only while holding the item's row lock — on PostgreSQL inside the one claim
+statement (`CLAIM_SQL`, `FOR UPDATE SKIP LOCKED`); on SQLite the whole write transaction holds
+the database lock (BEGIN IMMEDIATE) — so concurrent claimers never over-assign an item and never
+block on each other's rows.
 """
 
 import logging
@@ -23,7 +24,6 @@ logger = logging.getLogger("pixmo.assignments")
 
 # A heartbeat gap longer than this counts as idle, not as active time.
 MAX_ACTIVE_GAP_S = 120.0
-CLAIM_CANDIDATES = 8
 
 
 def assignment_claim(*, annotator: User, project: Project) -> Assignment:
@@ -32,6 +32,10 @@ def assignment_claim(*, annotator: User, project: Project) -> Assignment:
         raise Conflict(f"project '{project.slug}' is closed")
     if connection.vendor == "postgresql":
         return _claim_postgresql(annotator=annotator, project=project)
+    return _claim_sqlite(annotator=annotator, project=project)
+
+
+def _claim_sqlite(*, annotator: User, project: Project) -> Assignment:
     current = _live_assignment(annotator=annotator, project=project)
     if current is not None:
         return current
@@ -78,34 +82,37 @@ RETURNING id, work_item_id
 def _claim_postgresql(*, annotator: User, project: Project) -> Assignment:
     """The claim in two statements and one transaction: `CLAIM_SQL` and the audit row."""
     for _ in range(3):
-        now = timezone.now()
-        expires = now + timedelta(seconds=settings.PIXMO_LEASE_SECONDS)
         try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        CLAIM_SQL, {"project": project.pk, "annotator": annotator.pk, "now": now, "expires": expires}
-                    )
-                    row = cursor.fetchone()
-                if row is None:
-                    break
-                assignment = Assignment(
-                    id=row[0], work_item_id=row[1], project=project, annotator=annotator,
-                    status=AssignmentStatus.ACTIVE, claimed_at=now, expires_at=expires, heartbeat_at=now,
-                )
-                assignment._state.adding = False
-                assignment._state.db = connection.alias
-                audit_log(actor=annotator, action="assignment.claim", target=assignment, work_item=row[1])
-                return assignment
+            assignment = _claim_statement(annotator=annotator, project=project)
         except IntegrityError:
             # The same annotator claimed in two tabs at once; the loser retries.
             continue
-    else:
-        raise Conflict("could not claim an item, try again")
-    current = _live_assignment(annotator=annotator, project=project)
-    if current is not None:
-        return current
-    raise NoWorkAvailable(f"no open items left for you in project '{project.slug}'")
+        if assignment is not None:
+            return assignment
+        current = _live_assignment(annotator=annotator, project=project)
+        if current is not None:
+            return current
+        raise NoWorkAvailable(f"no open items left for you in project '{project.slug}'")
+    raise Conflict("could not claim an item, try again")
+
+
+@transaction.atomic
+def _claim_statement(*, annotator: User, project: Project) -> Assignment | None:
+    now = timezone.now()
+    expires = now + timedelta(seconds=settings.PIXMO_LEASE_SECONDS)
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, {"project": project.pk, "annotator": annotator.pk, "now": now, "expires": expires})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    assignment = Assignment(
+        id=row[0], work_item_id=row[1], project=project, annotator=annotator,
+        status=AssignmentStatus.ACTIVE, claimed_at=now, expires_at=expires, heartbeat_at=now,
+    )
+    assignment._state.adding = False
+    assignment._state.db = connection.alias
+    audit_log(actor=annotator, action="assignment.claim", target=assignment, work_item=row[1])
+    return assignment
 
 
 def _live_assignment(*, annotator: User, project: Project) -> Assignment | None:
@@ -119,16 +126,14 @@ def _live_assignment(*, annotator: User, project: Project) -> Assignment | None:
 
 
 def _lock_next_item(*, annotator: User, project: Project) -> WorkItem | None:
-    """Should be called inside a transaction: returns the next open item, row-locked."""
-    candidates = (
+    """SQLite, inside a transaction: BEGIN IMMEDIATE already serialises writers, and the
+    conditional decrement in `_create_assignment` is the guard (PostgreSQL uses `CLAIM_SQL`)."""
+    return (
         WorkItem.objects.filter(project=project, open_slots__gt=0)
         .exclude(assignments__annotator=annotator)
         .order_by("id")
+        .first()
     )
-    if connection.features.has_select_for_update_skip_locked:
-        return candidates.select_for_update(skip_locked=True, of=("self",)).first()
-    # SQLite: BEGIN IMMEDIATE already serialises writers; a conditional decrement is the guard.
-    return candidates.first()
 
 
 def _create_assignment(*, item: WorkItem, annotator: User, project: Project) -> Assignment:
