@@ -10,12 +10,84 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 S3_SCHEME = "s3://"
 MULTIPART_CHUNK_BYTES = 8 * 1024 * 1024
+# One retry policy for every S3 call in the house: botocore's "standard" mode (exponential
+# backoff with jitter, throttling and transient 5xx retried), this many attempts in all
+# (the first try included).
 S3_MAX_ATTEMPTS = 10
+# SigV4 only: AWS refuses SigV2 presigned links in newer regions; MinIO and moto take both.
+S3_SIGNATURE_VERSION = "s3v4"
+
+
+@dataclass(frozen=True, kw_only=True)
+class S3Settings:
+    """Where and how to reach S3 or any S3-protocol server (MinIO).
+
+    One rule for what is left unset: an explicit key pair is used only when both halves are
+    given, and a region only when named; otherwise boto3's own chain decides (AWS_ACCESS_KEY_ID /
+    AWS_DEFAULT_REGION environment, ~/.aws, instance or pod role).
+    """
+
+    endpoint_url: str | None = None  # None: AWS itself
+    region_name: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    max_attempts: int = S3_MAX_ATTEMPTS
+    signature_version: str = S3_SIGNATURE_VERSION
+
+    @classmethod
+    def from_env(cls) -> S3Settings:
+        """The same variables, and defaults, as the Django settings (`annotation_app/settings/storage.py`)."""
+        return cls(
+            endpoint_url=os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            region_name=os.environ.get("AWS_S3_REGION_NAME") or None,
+            access_key_id=os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        )
+
+
+def s3_client(*, settings: S3Settings) -> Any:
+    """The one way the house builds a boto3 S3 client."""
+    import boto3
+
+    credentials = {}
+    if settings.access_key_id and settings.secret_access_key:
+        credentials = {
+            "aws_access_key_id": settings.access_key_id,
+            "aws_secret_access_key": settings.secret_access_key,
+        }
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region_name,
+        config=s3_client_config(settings=settings),
+        **credentials,
+    )
+
+
+def s3_client_config(*, settings: S3Settings) -> Any:
+    """The botocore Config of `s3_client`; django-storages takes it too (AWS_S3_CLIENT_CONFIG)."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"total_max_attempts": settings.max_attempts, "mode": "standard"},
+        signature_version=settings.signature_version,
+    )
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """("bucket", "prefix") of `s3://bucket/prefix`; the prefix keeps a trailing "/" if it has one."""
+    if not uri.startswith(S3_SCHEME):
+        raise ValueError(f"{uri!r} is not an s3://bucket/prefix URI")
+    bucket, _, prefix = uri[len(S3_SCHEME) :].partition("/")
+    if not bucket:
+        raise ValueError(f"{uri!r} names no bucket; expected s3://bucket/prefix")
+    return bucket, prefix
 
 
 class Storage(Protocol):
@@ -32,10 +104,10 @@ class Storage(Protocol):
     def list_keys(self, *, prefix: str) -> list[str]: ...
 
 
-def open_storage(*, location: str) -> Storage:
-    """A folder path or `s3://bucket/prefix`."""
+def open_storage(*, location: str, s3: S3Settings | None = None) -> Storage:
+    """A folder path or `s3://bucket/prefix` (reached with `s3`, default: from the environment)."""
     if location.startswith(S3_SCHEME):
-        return S3Storage(location=location)
+        return S3Storage(location=location, settings=s3 or S3Settings.from_env())
     return LocalStorage(location=location)
 
 
@@ -92,21 +164,14 @@ class LocalStorage:
 
 
 class S3Storage:
-    """S3 or any S3-protocol server; the endpoint comes from `AWS_S3_ENDPOINT_URL` when set."""
+    """S3 or any S3-protocol server, reached as `settings` say."""
 
-    def __init__(self, *, location: str) -> None:
-        import boto3
+    def __init__(self, *, location: str, settings: S3Settings) -> None:
         from boto3.s3.transfer import TransferConfig
-        from botocore.config import Config
 
         self.location = location.rstrip("/")
-        bucket_and_prefix = self.location[len(S3_SCHEME) :]
-        self.bucket, _, self.prefix = bucket_and_prefix.partition("/")
-        if not self.bucket:
-            raise ValueError(f"{location!r} names no bucket; expected s3://bucket/prefix")
-        retries = Config(retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"})
-        endpoint = os.environ.get("AWS_S3_ENDPOINT_URL") or None
-        self.client = boto3.client("s3", endpoint_url=endpoint, config=retries)
+        self.bucket, self.prefix = split_s3_uri(self.location)
+        self.client = s3_client(settings=settings)
         self.transfer = TransferConfig(
             multipart_threshold=MULTIPART_CHUNK_BYTES, multipart_chunksize=MULTIPART_CHUNK_BYTES
         )

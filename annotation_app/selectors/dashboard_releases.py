@@ -11,7 +11,7 @@ from django.urls import reverse
 from annotation_app.errors import NotFound
 from annotation_app.models import DatasetRelease
 from annotation_app.models.releases import ReleaseStatus
-from annotation_app.services.s3 import s3_split
+from pixmo_builders.storage import split_s3_uri
 
 RELEASES_SHOWN = 100
 # Files every complete release has besides its data files (see DESIGN.md "Release layout").
@@ -48,7 +48,7 @@ def release_file_url(*, release: DatasetRelease, key: str, signer=None) -> str:
     """A presigned link on S3, valid AWS_QUERYSTRING_EXPIRE seconds (hours, for large shards);
     otherwise the login-protected download view of the dashboard."""
     if release.uri.startswith("s3://"):
-        bucket, prefix = s3_split(release.uri)
+        bucket, prefix = split_s3_uri(release.uri)
         return (signer or _presigning_client()).generate_presigned_url(
             "get_object",
             Params={"Bucket": bucket, "Key": f"{prefix.rstrip('/')}/{key}" if prefix else key},

@@ -153,9 +153,10 @@ def _url_loader(url: str, allowed_networks: tuple[str, ...]) -> Callable[[], byt
 
 def image_sources_from_s3(*, uri: str, license: str = "") -> Iterator[ImageSource]:
     """Every image object under s3://bucket/prefix; its key's folders below the prefix are topics."""
-    from annotation_app.services.s3 import s3_client, s3_split
+    from annotation_app.services.s3 import s3_client
+    from pixmo_builders.storage import split_s3_uri
 
-    bucket, prefix = s3_split(uri)
+    bucket, prefix = split_s3_uri(uri)
     client = s3_client()
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):

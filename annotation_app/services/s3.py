@@ -1,26 +1,19 @@
-"""The boto3 client for S3 or any S3-compatible store (MinIO), configured from settings."""
+"""The Django process's S3 client: pixmo_builders' one client, reached as the Django settings say."""
 
-import boto3
-from botocore.config import Config
 from django.conf import settings
 
+from pixmo_builders.storage import S3Settings
+from pixmo_builders.storage import s3_client as build_s3_client
 
-def s3_client():
-    return boto3.client(
-        "s3",
+
+def s3_settings() -> S3Settings:
+    return S3Settings(
         endpoint_url=settings.AWS_S3_ENDPOINT_URL,
         region_name=settings.AWS_S3_REGION_NAME,
-        aws_access_key_id=settings.AWS_ACCESS_KEY_ID or None,
-        aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY or None,
-        # SigV4: AWS refuses SigV2 presigned links in newer regions; MinIO takes both.
-        config=Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4"),
+        access_key_id=settings.AWS_ACCESS_KEY_ID or None,
+        secret_access_key=settings.AWS_SECRET_ACCESS_KEY or None,
     )
 
 
-def s3_split(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"'{uri}' is not an s3://bucket/prefix URI")
-    bucket, _, prefix = uri[len("s3://"):].partition("/")
-    if not bucket:
-        raise ValueError(f"'{uri}' names no bucket")
-    return bucket, prefix
+def s3_client():
+    return build_s3_client(settings=s3_settings())

@@ -1,5 +1,7 @@
 """File storage: a local media folder by default, S3/MinIO when `PIXMO_STORAGE=s3`."""
 
+from pixmo_builders.storage import S3Settings, s3_client_config
+
 from .env import VAR_DIR, env_int, env_str
 
 PIXMO_STORAGE = env_str("PIXMO_STORAGE", "local")
@@ -10,7 +12,9 @@ AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "pixmo")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
-AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1")
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME") or None  # None: boto3's chain (AWS_DEFAULT_REGION, ~/.aws)
+# Media files (django-storages) use the same retries and SigV4 as every other S3 client here.
+AWS_S3_CLIENT_CONFIG = s3_client_config(settings=S3Settings())
 # A presigned link must outlive a large release download.
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 6 * 3600)
 AWS_DEFAULT_ACL = None

@@ -14,6 +14,7 @@ import pytest
 from pixmo_builders.manifest import ReleaseInfo, load_manifest
 from pixmo_builders.reader import iter_samples
 from pixmo_builders.split import SplitPolicy
+from pixmo_builders.storage import S3Settings, s3_client, split_s3_uri
 from pixmo_builders.validate import validate_release
 from pixmo_builders.writer import ExportRow, ReleaseWriter
 
@@ -113,3 +114,24 @@ def test_release_round_trips_through_s3_with_a_resume(s3_env):
     keys = [item["Key"] for item in s3_env.list_objects_v2(Bucket=BUCKET, Prefix="points/v1/")["Contents"]]
     assert "points/v1/_progress.json" not in keys and "points/v1/manifest.json" in keys
     assert all("-of-" in key for key in keys if key.endswith(".parquet"))
+
+
+def test_the_one_s3_client_signs_v4_retries_and_takes_a_key_pair_only_whole():
+    settings = S3Settings(endpoint_url="http://127.0.0.1:9", region_name="eu-west-1", access_key_id="only-half")
+    client = s3_client(settings=settings)
+    assert client.meta.config.signature_version == "s3v4"
+    assert client.meta.config.retries == {"total_max_attempts": settings.max_attempts, "mode": "standard"}
+    assert client.meta.region_name == "eu-west-1"
+    credentials = client._request_signer._credentials
+    assert credentials is None or credentials.access_key != "only-half"
+    whole = s3_client(settings=S3Settings(access_key_id="key", secret_access_key="secret"))
+    assert whole._request_signer._credentials.access_key == "key"
+
+
+def test_s3_uris_split_into_bucket_and_prefix():
+    assert split_s3_uri("s3://photos/batch1/") == ("photos", "batch1/")
+    assert split_s3_uri("s3://photos") == ("photos", "")
+    with pytest.raises(ValueError, match="names no bucket"):
+        split_s3_uri("s3:///prefix")
+    with pytest.raises(ValueError, match="not an s3://"):
+        split_s3_uri("/var/releases")
