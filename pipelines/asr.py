@@ -3,7 +3,7 @@
 Configured by PIXMO_ASR_* environment variables (see `AsrSettings`). Another engine
 (openai-whisper, transformers' Whisper) plugs in by setting PIXMO_ASR_BACKEND to
 "package.module:factory", where `factory(*, settings)` returns an object with
-`identity: dict` and `transcribe(samples: np.ndarray) -> Transcript`.
+`identity: dict` and `transcribe(samples: np.ndarray) -> AsrTranscript`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipelines.audio import AudioPolicy
 from pipelines.audio_decode import decode_audio
 from pipelines.errors import SettingError
 from pipelines.provenance import build_provenance
-from pipelines.transcript import Segment, Transcript, Word
+from pipelines.transcript import Segment, AsrTranscript, Word
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -30,7 +30,7 @@ __all__ = [
     "AsrSettings",
     "Segment",
     "Transcriber",
-    "Transcript",
+    "AsrTranscript",
     "Word",
     "get_transcriber",
     "transcribe",
@@ -40,7 +40,7 @@ __all__ = [
 class AsrBackend(Protocol):
     identity: dict[str, Any]
 
-    def transcribe(self, samples: np.ndarray) -> Transcript: ...
+    def transcribe(self, samples: np.ndarray) -> AsrTranscript: ...
 
 
 class Transcriber:
@@ -51,7 +51,7 @@ class Transcriber:
         self.backend = backend
         self.load_ms = load_ms
 
-    def transcribe_samples(self, samples: np.ndarray) -> Transcript:
+    def transcribe_samples(self, samples: np.ndarray) -> AsrTranscript:
         """Transcribe mono float32 16 kHz samples and attach the provenance record."""
         start = time.perf_counter()
         transcript = self.backend.transcribe(samples)
@@ -87,7 +87,7 @@ def get_transcriber(settings: AsrSettings | None = None) -> Transcriber:
 
 def transcribe(
     audio: bytes | Path | np.ndarray, *, transcriber: Transcriber | None = None, policy: AudioPolicy | None = None
-) -> Transcript:
+) -> AsrTranscript:
     """Transcribe encoded audio (bytes or a file) or mono float32 16 kHz samples."""
     transcriber = transcriber or get_transcriber()
     if not isinstance(audio, np.ndarray):

@@ -10,7 +10,7 @@ import numpy as np
 from pipelines.asr_settings import BUNDLED_MODEL, AsrSettings
 from pipelines.errors import ModelNotFoundError
 from pipelines.provenance import folder_sha256
-from pipelines.transcript import Segment, Transcript, Word
+from pipelines.transcript import Segment, AsrTranscript, Word
 
 _HASHED_MODEL_FILES = ("model.bin", "config.json")
 
@@ -43,12 +43,12 @@ class FasterWhisperBackend:
         self.batched = faster_whisper.BatchedInferencePipeline(self.model) if settings.batch_size else None
         self.identity = _identity(model_path, model_name=model_name, device=device, compute_type=compute_type)
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray) -> AsrTranscript:
         """Transcribe mono float32 16 kHz samples; provenance is added by the caller."""
         segments_iter, info = self._decode(samples)
         segments = tuple(_segment(raw) for raw in segments_iter)
         first_temperature = self.settings.temperatures[0]
-        return Transcript(
+        return AsrTranscript(
             text=" ".join(segment.text for segment in segments if segment.text).strip(),
             segments=segments,
             language=info.language,

@@ -9,13 +9,13 @@ from pipelines.asr import Transcriber, get_transcriber
 from pipelines.audio import FLAG_SILENT, AudioPolicy, AudioReport, analyse_decoded, check_transcript_audio
 from pipelines.audio_decode import decode_audio
 from pipelines.timing import PhaseTimer
-from pipelines.transcript import Transcript
+from pipelines.transcript import AsrTranscript
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordingResult:
     report: AudioReport
-    transcript: Transcript | None  # None when the audio is silent: there is nothing to transcribe
+    transcript: AsrTranscript | None  # None when the audio is silent: there is nothing to transcribe
     timings_ms: dict[str, float]
 
 

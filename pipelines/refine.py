@@ -54,6 +54,11 @@ class Refinement:
         }
 
 
+def refine_prompt(*, transcript_count: int) -> PromptTemplate:
+    """The one place the refine prompt is chosen: a clean rewrite of one transcript, or a merge."""
+    return get_prompt("refine.single" if transcript_count == 1 else "refine.merge")
+
+
 def refine_transcripts(
     transcripts: Sequence[str],
     *,
@@ -66,7 +71,7 @@ def refine_transcripts(
     timer = PhaseTimer()
     with timer.phase("cleanup"):
         cleaned = tuple(clean_transcript(text) for text in transcripts)
-    prompt = get_prompt("refine.single" if len(transcripts) == 1 else "refine.merge")
+    prompt = refine_prompt(transcript_count=len(transcripts))
     llm_text, llm_error, reply_model = None, None, chat_model.identity
     try:
         with timer.phase("llm"):

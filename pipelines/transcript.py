@@ -27,7 +27,7 @@ class Segment:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Transcript:
+class AsrTranscript:
     text: str
     segments: tuple[Segment, ...]
     language: str
@@ -44,7 +44,7 @@ class Transcript:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> Transcript:
+    def from_dict(cls, record: dict[str, Any]) -> AsrTranscript:
         segments = tuple(
             Segment(**{**segment, "words": tuple(Word(**word) for word in segment.get("words", ()))})
             for segment in record["segments"]

@@ -26,9 +26,11 @@ from annotation_app.selectors.dashboard_pipeline import pipeline_health
 from annotation_app.selectors.dashboard_quality import quality_report
 from annotation_app.selectors.dashboard_releases import release_local_file, releases_page
 from annotation_app.selectors.dashboard_review import review_page, review_projects
+from annotation_app.selectors.export import ExportFilters
+from annotation_app.selectors.projects import project_slugs
 from annotation_app.services.pipeline_jobs import pipeline_job_retry
 from annotation_app.services.quality import POINT_MATCH_THRESHOLD
-from annotation_app.services.release_requests import DATASETS, release_queue
+from annotation_app.services.releases import EXPORTABLE, release_request
 from annotation_app.services.reviews import review_submit
 
 REVIEW_TARGET = {"caption": Caption, "points": PointSet, "ask": AskThread}
@@ -197,7 +199,7 @@ def releases(request: HttpRequest) -> HttpResponse:
     filters = {key: request.GET.get(key, "").strip() for key in ("status", "dataset", "name")}
     data = releases_page(**filters)
     return render(request, "annotation_app/dashboard/releases.html", {
-        **data, "filters": filters, "statuses": ReleaseStatus.choices, "datasets": DATASETS,
+        **data, "filters": filters, "statuses": ReleaseStatus.choices, "datasets": list(EXPORTABLE),
         "projects": Project.objects.exclude(kind="compare").order_by("name"),
     })
 
@@ -206,12 +208,18 @@ def releases(request: HttpRequest) -> HttpResponse:
 @admin_required
 def release_cut(request: HttpRequest) -> HttpResponse:
     project_ids = [int(p) for p in request.POST.getlist("projects") if p.isdigit()]
+    filters = ExportFilters(projects=project_slugs(project_ids=project_ids),
+                            accepted_only=request.POST.get("accepted_only") == "on")
     try:
-        release = release_queue(
+        requested = release_request(
             actor=request.user, name=request.POST.get("name", ""), datasets=request.POST.getlist("datasets"),
-            project_ids=project_ids, accepted_only=request.POST.get("accepted_only") == "on",
+            filters=filters, in_background=True,
         )
-        messages.success(request, f"Release {release.name} queued; its progress shows below.")
+        if requested.resumed:
+            messages.success(request, f"Release {requested.release.name} carries on from where it stopped; "
+                                      "its progress shows below.")
+        else:
+            messages.success(request, f"Release {requested.release.name} queued; its progress shows below.")
     except ServiceError as error:
         messages.error(request, str(error))
     return redirect("dashboard:releases")

@@ -16,3 +16,8 @@ def project_get_visible(*, user: User, project_id: int) -> Project:
     if project is None:
         raise NotFound(f"project {project_id} does not exist or is not open to you")
     return project
+
+
+def project_slugs(*, project_ids: list[int]) -> tuple[str, ...]:
+    """The slugs of these projects, sorted (unknown ids are left out)."""
+    return tuple(sorted(Project.objects.filter(pk__in=project_ids).values_list("slug", flat=True)))

@@ -6,8 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotation_app.errors import Conflict
-from annotation_app.models import PipelineJob
+from annotation_app.models import AskTurn, PipelineJob, WorkerHeartbeat
+from annotation_app.models.ask import AskTurnStatus
 from annotation_app.models.jobs import JobStatus
+from annotation_app.services.dispatch import pipeline_dispatch
 
 logger = logging.getLogger("pixmo.pipeline")
 
@@ -47,11 +49,12 @@ def pipeline_job_retry(*, job: PipelineJob) -> PipelineJob:
     job.status = JobStatus.QUEUED
     job.error = ""
     job.save(update_fields=["status", "error"])
-    transaction.on_commit(lambda: _enqueue(job.pk))
+    if job.target_type == "ask_turn":
+        AskTurn.objects.filter(pk=job.target_id, status=AskTurnStatus.FAILED).update(status=AskTurnStatus.PENDING)
+    pipeline_dispatch(target_type=job.target_type, target_id=job.target_id, from_stage=job.stage)
     return job
 
 
-def _enqueue(job_id: int) -> None:
-    from annotation_app.tasks import pipeline_job_enqueue
-
-    pipeline_job_enqueue(job_id=job_id)
+def worker_heartbeat_record(*, hostname: str, queues: list[str]) -> None:
+    """The dashboard's pipeline page lists workers by their last heartbeat."""
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": timezone.now(), "queues": queues})

@@ -17,6 +17,10 @@ from annotation_app.models import (
 )
 from annotation_app.models.ask import AskTurnStatus
 from annotation_app.models.captions import CaptionSource, RecordingStatus
+from pipelines.audio import AudioReport
+from pipelines.capqa import CapQaDialogue
+from pipelines.refine import Refinement
+from pipelines.transcript import AsrTranscript
 
 
 def provenance_store(*, kind: str, record: dict[str, Any], input_refs: dict[str, list[int]]) -> ModelProvenance:
@@ -45,10 +49,10 @@ def model_key(*, identity: dict[str, Any], params: dict[str, Any]) -> str:
 
 
 @transaction.atomic
-def recording_store_checks(*, recording: Recording, report: dict[str, Any]) -> Recording:
-    recording.duration_s = report["duration_s"]
-    recording.checks = report
-    recording.flags = list(report.get("flags", []))
+def recording_store_checks(*, recording: Recording, report: AudioReport) -> Recording:
+    recording.duration_s = report.duration_s
+    recording.checks = report.to_dict()
+    recording.flags = list(report.flags)
     recording.status = RecordingStatus.VALIDATED
     recording.failure_reason = ""
     recording.save(update_fields=["duration_s", "checks", "flags", "status", "failure_reason"])
@@ -59,17 +63,17 @@ def recording_mark_failed(*, recording_id: int, reason: str) -> None:
     Recording.objects.filter(pk=recording_id).update(status=RecordingStatus.FAILED, failure_reason=reason[:4000])
 
 
-def transcript_store(*, recording: Recording, key: str, transcript: dict[str, Any], report: dict[str, Any]) -> Transcript:
+def transcript_store(*, recording: Recording, key: str, transcript: AsrTranscript, report: AudioReport) -> Transcript:
     """Store once per (recording, model key); a re-run returns the stored row."""
     try:
         with transaction.atomic():
-            provenance = provenance_store(kind="asr", record=transcript["provenance"], input_refs={"recording": [recording.pk]})
+            provenance = provenance_store(kind="asr", record=transcript.provenance, input_refs={"recording": [recording.pk]})
             stored = Transcript.objects.create(
-                recording=recording, model_key=key, text=transcript["text"], segments=transcript["segments"],
-                language=transcript["language"] or "", provenance=provenance,
+                recording=recording, model_key=key, text=transcript.text, segments=transcript.to_dict()["segments"],
+                language=transcript.language or "", provenance=provenance,
             )
-            recording.checks = report
-            recording.flags = list(report.get("flags", []))
+            recording.checks = report.to_dict()
+            recording.flags = list(report.flags)
             recording.status = RecordingStatus.TRANSCRIBED
             recording.save(update_fields=["checks", "flags", "status"])
             return stored
@@ -77,7 +81,7 @@ def transcript_store(*, recording: Recording, key: str, transcript: dict[str, An
         return Transcript.objects.get(recording=recording, model_key=key)
 
 
-def caption_store(*, work_item_id: int, transcripts: list[Transcript], key: str, refinement: dict[str, Any]) -> Caption:
+def caption_store(*, work_item_id: int, transcripts: list[Transcript], key: str, refinement: Refinement) -> Caption:
     """Store a refinement once per key: the caption, and the rejected LLM attempt beside it."""
     existing = Caption.objects.filter(refine_key=key).first()
     if existing is not None:
@@ -89,39 +93,38 @@ def caption_store(*, work_item_id: int, transcripts: list[Transcript], key: str,
         return Caption.objects.get(refine_key=key)
 
 
-def _caption_create(work_item_id, transcripts, key, refinement) -> Caption:
+def _caption_create(work_item_id: int, transcripts: list[Transcript], key: str, refinement: Refinement) -> Caption:
     provenance = provenance_store(
-        kind="llm", record=refinement["provenance"], input_refs={"transcript": [t.pk for t in transcripts]}
+        kind="llm", record=refinement.provenance, input_refs={"transcript": [t.pk for t in transcripts]}
     )
-    verdict = refinement.get("verdict") or {}
+    verdict = refinement.verdict.to_dict() if refinement.verdict else {}
     flags = _guard_flags(refinement)
     caption = Caption.objects.create(
         work_item_id=work_item_id, refine_key=key, is_merged=len(transcripts) > 1, guard_flags=flags
     )
     caption.transcripts.set(transcripts)
     number = 1
-    if refinement["source"] == "cleanup" and refinement.get("llm_text"):
+    if refinement.source == "cleanup" and refinement.llm_text:
         # The LLM attempt that failed its guards is kept as version 1, not current.
         CaptionVersion.objects.create(
-            caption=caption, number=number, text=refinement["llm_text"], source=CaptionSource.LLM_REJECTED,
+            caption=caption, number=number, text=refinement.llm_text, source=CaptionSource.LLM_REJECTED,
             provenance=provenance, guard_report=verdict,
         )
         number += 1
     CaptionVersion.objects.create(
-        caption=caption, number=number, text=refinement["caption"],
-        source=CaptionSource.LLM if refinement["source"] == "llm" else CaptionSource.CLEANUP,
-        provenance=provenance if refinement["source"] == "llm" else None, guard_report=verdict,
+        caption=caption, number=number, text=refinement.caption,
+        source=CaptionSource.LLM if refinement.source == "llm" else CaptionSource.CLEANUP,
+        provenance=provenance if refinement.source == "llm" else None, guard_report=verdict,
     )
     Recording.objects.filter(transcripts__in=transcripts).update(status=RecordingStatus.REFINED)
     return caption
 
 
-def _guard_flags(refinement: dict[str, Any]) -> list[str]:
-    verdict = refinement.get("verdict") or {}
-    flags = [f"guard:{name}" for name in verdict.get("failed", [])]
-    if refinement.get("llm_error"):
+def _guard_flags(refinement: Refinement) -> list[str]:
+    flags = [f"guard:{name}" for name in (refinement.verdict.failed if refinement.verdict else ())]
+    if refinement.llm_error:
         flags.append("llm_error")
-    if refinement["source"] == "cleanup" and not flags:
+    if refinement.source == "cleanup" and not flags:
         flags.append("fallback_to_cleanup")
     return flags
 
@@ -145,15 +148,15 @@ def ask_turn_mark_failed(*, turn_id: int, reason: str) -> None:
     AskTurn.objects.filter(pk=turn_id).update(status=AskTurnStatus.FAILED, failure_reason=reason[:4000])
 
 
-def capqa_store(*, caption_version_id: int, key: str, dialogue: dict[str, Any]) -> CapQADialogue:
+def capqa_store(*, caption_version_id: int, key: str, dialogue: CapQaDialogue) -> CapQADialogue:
     """Store once per key; a dialogue where no turn survived validation is stored empty (and not exported)."""
     try:
         with transaction.atomic():
-            record = {**dialogue["provenance"], "rejected": dialogue["rejected"], "raw_text": dialogue["raw_text"]}
+            record = {**dialogue.provenance, "rejected": list(dialogue.rejected), "raw_text": dialogue.raw_text}
             provenance = provenance_store(kind="llm", record=record, input_refs={"caption_version": [caption_version_id]})
             return CapQADialogue.objects.create(
                 caption_version_id=caption_version_id, generate_key=key, provenance=provenance,
-                turns=[{"question": q, "answer": a} for q, a in dialogue["turns"]],
+                turns=[{"question": q, "answer": a} for q, a in dialogue.turns],
             )
     except IntegrityError:
         return CapQADialogue.objects.get(generate_key=key)

@@ -12,6 +12,7 @@ from annotation_app.errors import Conflict, ServiceError
 from annotation_app.models import Assignment, ProjectKind, Recording, User
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
+from annotation_app.services.dispatch import pipeline_dispatch
 
 logger = logging.getLogger("pixmo.recordings")
 
@@ -78,14 +79,8 @@ def _store(*, assignment, annotator, audio, mime, client_uuid, client_duration_s
             raise
         assignment_finish(assignment=assignment)
         audit_log(actor=annotator, action="recording.submit", target=recording, bytes=len(data))
-        transaction.on_commit(lambda: _enqueue_pipeline(recording.pk))
+        pipeline_dispatch(target_type="recording", target_id=recording.pk)
     return recording
-
-
-def _enqueue_pipeline(recording_id: int) -> None:
-    from annotation_app.tasks import recording_pipeline_enqueue
-
-    recording_pipeline_enqueue(recording_id=recording_id)
 
 
 def _audio_mime(audio: UploadedFile) -> str:

@@ -6,21 +6,25 @@ only when every dataset's manifest exists — written last by the writer.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
-from annotation_app.errors import ServiceError
-from annotation_app.models import DatasetRelease, ModelProvenance
+from annotation_app.errors import Conflict, PermissionDenied, ServiceError
+from annotation_app.models import DatasetRelease, ModelProvenance, User
 from annotation_app.models.releases import ReleaseStatus
 from annotation_app.selectors import export as sources
 from annotation_app.services.audit import audit_log
+from annotation_app.services.dispatch import release_export_dispatch
 from pixmo_builders.builders import explanations, points, text
 from pixmo_builders.manifest import ProvenanceEntry, ReleaseInfo
+from pixmo_builders.schemas import ANNOTATION_DATASETS
 from pixmo_builders.split import SplitPolicy
 from pixmo_builders.writer import ExportRow, ReleaseWriter, WriteProgress
 
@@ -28,7 +32,7 @@ logger = logging.getLogger("pixmo.releases")
 
 # Each dataset's rows from the filtered sources; the sources add to `touched` the (column,
 # ModelProvenance id) pairs behind the rows they yield, which the data card then lists.
-EXPORTABLE: dict[str, Callable[[sources.ExportFilters, sources.Touched], Iterator[ExportRow]]] = {
+BUILDERS: dict[str, Callable[[sources.ExportFilters, sources.Touched], Iterator[ExportRow]]] = {
     "pixmo-cap": lambda f, t: text.build_cap_rows(sources.caption_sources(f, t)),
     "pixmo-points": lambda f, t: points.build_points_rows(sources.point_sources(f, t)),
     "pixmo-points-eval": lambda f, t: points.build_points_eval_rows(sources.points_eval_sources(f, t)),
@@ -38,30 +42,98 @@ EXPORTABLE: dict[str, Callable[[sources.ExportFilters, sources.Touched], Iterato
     "pixmo-point-explanations": lambda f, t: explanations.build_point_explanations_rows(
         sources.point_explanation_sources(f, t)),
 }
+# The exportable datasets come from pixmo_builders' registry, in its order (a test checks that
+# every registry dataset collected on the platform has a builder here).
+EXPORTABLE: dict[str, Callable[[sources.ExportFilters, sources.Touched], Iterator[ExportRow]]] = {
+    name: BUILDERS[name] for name in ANNOTATION_DATASETS
+}
+
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    release: DatasetRelease
+    resumed: bool  # an unfinished release of the same name and content carries on
+
+
+def release_name(*, name: str) -> str:
+    """The one naming rule: a release is named by the slug of what was typed ("PixMo Cap Nov" → "pixmo-cap-nov")."""
+    slug = slugify(name or "")
+    if not slug:
+        raise ServiceError("a release needs a name of letters, digits or dashes")
+    return slug
 
 
 @transaction.atomic
-def release_create(*, name: str, datasets: list[str], filters: sources.ExportFilters, actor=None,
-                   uri: str | None = None) -> DatasetRelease:
+def release_request(*, name: str, datasets: list[str], filters: sources.ExportFilters, actor: User | None = None,
+                    uri: str | None = None, in_background: bool = False) -> ReleaseRequest:
+    """The one way to ask for a release, for the dashboard, `pixmo export` and the command.
+
+    A new name creates the row. The same name as an unfinished release with the same datasets and
+    filters resumes it (the writer skips committed rows); anything else under a taken name is a
+    Conflict. `in_background` sends the export to a worker after commit; otherwise the caller
+    runs `release_export` itself.
+    """
+    if actor is not None and not actor.is_pixmo_admin:
+        raise PermissionDenied("only admins cut releases")
+    slug = release_name(name=name)
+    chosen = _datasets(datasets)
+    existing = DatasetRelease.objects.select_for_update().filter(name=slug).first()
+    if existing is not None:
+        release = _resumable(existing, chosen, filters)
+        if in_background and release.status == ReleaseStatus.FAILED:
+            DatasetRelease.objects.filter(pk=release.pk).update(status=ReleaseStatus.QUEUED, error="")
+            _export_in_background(release.pk)
+        return ReleaseRequest(release=release, resumed=True)
+    release = DatasetRelease.objects.create(
+        name=slug, datasets=list(chosen), filters=filters.as_dict(), created_by=actor,
+        uri=uri or release_uri(name=slug),
+    )
+    audit_log(actor=actor, action="release.create", target=release, datasets=release.datasets)
+    if in_background:
+        _export_in_background(release.pk)
+    return ReleaseRequest(release=release, resumed=False)
+
+
+def release_uri(*, name: str) -> str:
+    return f"{settings.PIXMO_RELEASES_URI.rstrip('/')}/{name}"
+
+
+def _datasets(datasets: list[str]) -> tuple[str, ...]:
     unknown = sorted(set(datasets) - set(EXPORTABLE))
     if not datasets or unknown:
-        raise ServiceError(f"choose datasets from {', '.join(sorted(EXPORTABLE))}" +
+        raise ServiceError(f"choose datasets among {', '.join(EXPORTABLE)}" +
                            (f"; unknown: {', '.join(unknown)}" if unknown else ""))
-    if DatasetRelease.objects.filter(name=name).exists():
-        raise ServiceError(f"a release named '{name}' already exists")
-    release = DatasetRelease.objects.create(
-        name=name, datasets=list(datasets), filters=filters.as_dict(), created_by=actor,
-        uri=uri or f"{settings.PIXMO_RELEASES_URI.rstrip('/')}/{name}",
-    )
-    audit_log(actor=actor, action="release.create", target=release, datasets=datasets)
+    return tuple(name for name in EXPORTABLE if name in set(datasets))
+
+
+def _resumable(release: DatasetRelease, datasets: tuple[str, ...], filters: sources.ExportFilters) -> DatasetRelease:
+    if release.status == ReleaseStatus.COMPLETE:
+        raise Conflict(f"a release named '{release.name}' is already complete at {release.uri}")
+    if tuple(release.datasets) != datasets or release.filters != filters.as_dict():
+        raise Conflict(f"a release named '{release.name}' already exists with other datasets or filters; "
+                       "choose another name")
     return release
 
 
-def release_cut(*, release_id: int) -> None:
-    """Queue the export as a background task; call it after the release row has committed."""
-    from annotation_app.tasks import release_export_task
+def _export_in_background(release_id: int) -> None:
+    release_export_dispatch(release_id=release_id, on_error=lambda error: _not_started(release_id, error))
 
-    release_export_task.delay(release_id=release_id)
+
+def _not_started(release_id: int, error: Exception) -> None:
+    # The broker is down: say so on the row rather than leave it queued.
+    DatasetRelease.objects.filter(pk=release_id).update(
+        status=ReleaseStatus.FAILED, error=f"the export could not start: {error}")
+
+
+def release_export_run(*, release: DatasetRelease) -> DatasetRelease:
+    """The background export: nothing to do for a complete release; one log line with its timing."""
+    if release.status == ReleaseStatus.COMPLETE:
+        return release
+    started = time.perf_counter()
+    release = release_export(release=release)
+    logger.info("export release=%s datasets=%s counts=%s total=%sms", release.name, release.datasets,
+                release.counts, round((time.perf_counter() - started) * 1000, 1))
+    return release
 
 
 def release_export(*, release: DatasetRelease, on_progress: Callable[[str, WriteProgress], None] | None = None) -> DatasetRelease:

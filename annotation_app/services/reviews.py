@@ -8,6 +8,7 @@ from annotation_app.models import AskThread, Caption, CaptionVersion, PointSet, 
 from annotation_app.models.captions import CaptionSource
 from annotation_app.models.reviews import ReviewDecision
 from annotation_app.services.audit import audit_log
+from annotation_app.services.dispatch import pipeline_dispatch
 
 STATUS_AFTER = {
     ReviewDecision.ACCEPT: ReviewStatus.ACCEPTED,
@@ -49,14 +50,8 @@ def review_submit(
     audit_log(actor=reviewer, action=f"review.{decision}", target=target, reason=reason.strip())
     if caption is not None and decision != ReviewDecision.REJECT:
         version_id = caption.versions.order_by("-number").values_list("pk", flat=True).first()
-        transaction.on_commit(lambda: _enqueue_capqa(version_id))
+        pipeline_dispatch(target_type="caption_version", target_id=version_id)
     return review
-
-
-def _enqueue_capqa(caption_version_id: int) -> None:
-    from annotation_app.tasks import capqa_enqueue
-
-    capqa_enqueue(caption_version_id=caption_version_id)
 
 
 def caption_edit(*, caption: Caption, editor: User, text: str) -> CaptionVersion:

@@ -9,7 +9,7 @@ import pytest
 
 from annotation_app.models import AskThread, AskTurn
 from annotation_app.selectors.export import ExportFilters
-from annotation_app.services.releases import release_create, release_export
+from annotation_app.services.releases import release_export, release_request
 from pipelines.qa import MAX_POINTS
 from pixmo_builders.schemas import POINT_EXPLANATIONS
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, WorkItemFactory
@@ -55,7 +55,7 @@ def test_points_are_stored_in_percent_and_pixels_with_their_labels(api_for, anno
                                                           {"x": 62.5, "y": 70}])
     assert response.status_code == 201, response.content
     assert response.json()["points"] == [
-        {"x": 25.0, "y": 12.5, "x_px": 160.0, "y_px": 60.0, "label": "white sign"},
+        {"x": 25.04, "y": 12.5, "x_px": 160.26, "y_px": 60.0, "label": "white sign"},  # percent 3 decimals, px 2
         {"x": 62.5, "y": 70.0, "x_px": 400.0, "y_px": 336.0, "label": ""},
     ]
 
@@ -78,8 +78,8 @@ def test_an_accepted_point_explanation_becomes_a_release_row(api_for, annotator,
     client.post(f"/api/ask-threads/{thread['id']}/accept/", {"edited_answer": answer}, format="json")
     AskThread.objects.filter(pk=thread["id"]).update(review_status="accepted")
 
-    release = release_create(name="pe", datasets=["pixmo-point-explanations", "pixmo-ask-model-anything"],
-                             filters=ExportFilters(), uri=str(tmp_path / "pe"))
+    release = release_request(name="pe", datasets=["pixmo-point-explanations", "pixmo-ask-model-anything"],
+                             filters=ExportFilters(), uri=str(tmp_path / "pe")).release
     release = release_export(release=release)
     assert release.status == "complete" and release.validation == {"ok": True, "problems": []}
     data = Path(release.uri) / "pixmo-point-explanations" / "data"
@@ -100,9 +100,9 @@ def test_a_pointed_thread_accepted_without_tags_is_released_as_ask_model_anythin
     thread = start(client, ask_assignment, [{"x": 25, "y": 12.5}]).json()
     client.post(f"/api/ask-threads/{thread['id']}/accept/", {"edited_answer": "It opens at nine."}, format="json")
     AskThread.objects.filter(pk=thread["id"]).update(review_status="accepted")
-    release = release_export(release=release_create(
+    release = release_export(release=release_request(
         name="untagged", datasets=["pixmo-point-explanations", "pixmo-ask-model-anything"],
-        filters=ExportFilters(), uri=str(tmp_path / "untagged")))
+        filters=ExportFilters(), uri=str(tmp_path / "untagged")).release)
     assert sum(release.counts.get("pixmo-point-explanations", {}).values()) == 0
     data = Path(release.uri) / "pixmo-ask-model-anything" / "data"
     rows = [row for f in sorted(data.glob("*.parquet")) for row in pq.read_table(f).to_pylist()]

@@ -12,8 +12,9 @@ from django.core.management.base import CommandError
 from annotation_app.models import (
     AskThread, Assignment, Caption, CaptionVersion, DatasetRelease, ModelProvenance, PointSet, Recording, Transcript,
 )
+from annotation_app.errors import Conflict, ServiceError
 from annotation_app.selectors.export import ExportFilters
-from annotation_app.services.releases import release_create, release_export
+from annotation_app.services.releases import release_export, release_request
 from pixmo_builders.reader import iter_samples
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory, WorkItemFactory
 
@@ -67,10 +68,10 @@ def collected():
 
 
 def test_export_writes_every_dataset_with_only_accepted_rows(collected, tmp_path):
-    release = release_create(
+    release = release_request(
         name="r1", datasets=["pixmo-cap", "pixmo-points", "pixmo-points-eval", "pixmo-ask-model-anything"],
         filters=ExportFilters(), uri=str(tmp_path / "r1"),
-    )
+    ).release
     release = release_export(release=release)
     assert release.status == "complete" and release.progress == 1.0
     assert release.validation == {"ok": True, "problems": []}
@@ -96,7 +97,7 @@ def test_export_writes_every_dataset_with_only_accepted_rows(collected, tmp_path
 
 
 def test_export_command_resumes_an_unfinished_release_and_refuses_a_finished_one(collected, tmp_path):
-    release = release_create(name="r2", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "r2"))
+    release = release_request(name="r2", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "r2")).release
     call_command("export_release", "r2", verbosity=0)
     assert DatasetRelease.objects.get(pk=release.pk).status == "complete"
     with pytest.raises(CommandError, match="already complete"):
@@ -104,14 +105,14 @@ def test_export_command_resumes_an_unfinished_release_and_refuses_a_finished_one
 
 
 def test_unknown_dataset_is_refused_with_the_list(tmp_path):
-    with pytest.raises(CommandError, match="choose datasets from"):
+    with pytest.raises(CommandError, match="choose datasets among"):
         call_command("export_release", "r3", datasets=["pixmo-video"], out=str(tmp_path), verbosity=0)
     assert not DatasetRelease.objects.exists()
 
 
 def test_include_unreviewed_exports_pending_work_and_says_so(collected, tmp_path):
-    release = release_create(name="r4", datasets=["pixmo-points"], filters=ExportFilters(accepted_only=False),
-                             uri=str(tmp_path / "r4"))
+    release = release_request(name="r4", datasets=["pixmo-points"], filters=ExportFilters(accepted_only=False),
+                             uri=str(tmp_path / "r4")).release
     release = release_export(release=release)
     assert release.filters["accepted_only"] is False
     labels = [r["label"] for f in sorted((Path(release.uri) / "pixmo-points" / "data").glob("*.parquet"))
@@ -133,8 +134,8 @@ def test_answers_for_one_image_and_label_merge_however_far_apart_they_were_made(
         point_set(WorkItemFactory(project=project), first, "cup", [(50.0, 50.0)])
     point_set(item, second, "cup", [(80.0, 20.0)])
     point_set(item, UserFactory(), "cup", [(80.0, 20.0)])  # the same answer again: one point
-    release = release_export(release=release_create(
-        name="far", datasets=["pixmo-points"], filters=ExportFilters(), uri=str(tmp_path / "far")))
+    release = release_export(release=release_request(
+        name="far", datasets=["pixmo-points"], filters=ExportFilters(), uri=str(tmp_path / "far")).release)
     rows = [r for r in _released(release, "pixmo-points") if r["image_sha256"] == item.image.sha256]
     assert len(rows) == 1 and rows[0]["count"] == 2
     assert sorted((p["x"], p["y"]) for p in rows[0]["points"]) == [(10.0, 10.0), (80.0, 20.0)]
@@ -147,8 +148,8 @@ def test_a_repeated_row_is_released_once_and_counted(tmp_path):
     accepted_caption(item, user, "A blue circle.")
     accepted_caption(WorkItemFactory(project=project), user, "A green line.")
     accepted_caption(item, UserFactory(), "A blue circle.")
-    release = release_export(release=release_create(
-        name="twice", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "twice")))
+    release = release_export(release=release_request(
+        name="twice", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "twice")).release)
     rows = _released(release, "pixmo-cap")
     assert sorted(r["caption"] for r in rows) == ["A blue circle.", "A green line."]
     manifest = release.manifest["datasets"]["pixmo-cap"]
@@ -165,8 +166,8 @@ def test_the_card_names_only_the_models_behind_the_exported_rows(tmp_path):
     rejected.provenance = ModelProvenance.objects.create(kind="llm", model_name="unused-llm-9000",
                                                          prompt_id="refine.single@7", prompt_hash="e" * 64)
     rejected.save()
-    release = release_export(release=release_create(
-        name="prov", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "prov")))
+    release = release_export(release=release_request(
+        name="prov", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "prov")).release)
     card = (Path(release.uri) / "pixmo-cap" / "README.md").read_text()
     assert "SmolLM2-135M-Instruct" in card and "tiny.en" in card
     assert "unused-llm-9000" not in card and "refine.single@7" not in card
@@ -183,6 +184,31 @@ def test_a_rejected_llm_draft_is_never_the_released_caption(tmp_path):
     caption.versions.update(source="cleanup")
     CaptionVersion.objects.create(caption=caption, number=2, text="A draft that invented a dog.", source="llm_rejected")
     assert caption.current.text == "The clean-up text."
-    release = release_export(release=release_create(
-        name="draft", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "draft")))
+    release = release_export(release=release_request(
+        name="draft", datasets=["pixmo-cap"], filters=ExportFilters(), uri=str(tmp_path / "draft")).release)
     assert [r["caption"] for r in _released(release, "pixmo-cap")] == ["The clean-up text."]
+
+
+def test_every_collected_dataset_in_the_registry_has_a_release_builder():
+    from annotation_app.services.releases import BUILDERS, EXPORTABLE
+    from pixmo_builders.schemas import ANNOTATION_DATASETS, DATASETS
+
+    assert set(BUILDERS) == set(ANNOTATION_DATASETS)
+    assert tuple(EXPORTABLE) == ANNOTATION_DATASETS
+    assert "pixmo-points-eval" in EXPORTABLE and not {"pixmo-docs", "pixmo-clocks"} & set(EXPORTABLE)
+    assert set(ANNOTATION_DATASETS) < set(DATASETS)
+
+
+def test_one_naming_and_duplicate_rule_for_every_caller(collected, tmp_path):
+    first = release_request(name="Nov Release", datasets=["pixmo-cap"], filters=ExportFilters(),
+                            uri=str(tmp_path / "nov"))
+    assert (first.release.name, first.resumed) == ("nov-release", False)
+    again = release_request(name="nov release", datasets=["pixmo-cap"], filters=ExportFilters())
+    assert again.resumed and again.release.pk == first.release.pk
+    with pytest.raises(Conflict, match="other datasets or filters"):
+        release_request(name="nov-release", datasets=["pixmo-points"], filters=ExportFilters())
+    release_export(release=first.release)
+    with pytest.raises(Conflict, match="already complete"):
+        release_request(name="nov-release", datasets=["pixmo-cap"], filters=ExportFilters())
+    with pytest.raises(ServiceError, match="letters, digits or dashes"):
+        release_request(name="  !! ", datasets=["pixmo-cap"], filters=ExportFilters())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.asr import AsrSettings, Transcript, get_transcriber, transcribe
+from pipelines.asr import AsrSettings, AsrTranscript, get_transcriber, transcribe
 from pipelines.audio import AudioPolicy
 from pipelines.audio_decode import decode_audio
 from pipelines.errors import ModelNotFoundError, SettingError
@@ -21,7 +21,7 @@ WER_BOUND = 0.15
 
 
 @pytest.fixture(scope="session")
-def scene_transcript(transcriber, scene_wav) -> Transcript:
+def scene_transcript(transcriber, scene_wav) -> AsrTranscript:
     return transcribe(scene_wav.read_bytes(), transcriber=transcriber)
 
 
@@ -95,7 +95,7 @@ def test_the_model_loads_once_per_process(transcriber):
 
 
 def test_transcript_round_trips_through_a_dict(scene_transcript):
-    assert Transcript.from_dict(scene_transcript.to_dict()) == scene_transcript
+    assert AsrTranscript.from_dict(scene_transcript.to_dict()) == scene_transcript
 
 
 def test_a_backend_plugs_in_by_setting(scene_wav):

@@ -4,17 +4,16 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotation_app.errors import ServiceError
-from annotation_app.models import DatasetRelease
 from annotation_app.selectors.export import ExportFilters
-from annotation_app.services.releases import EXPORTABLE, release_create, release_export
+from annotation_app.services.releases import EXPORTABLE, release_export, release_request
 
 
 class Command(BaseCommand):
     help = "Export accepted annotations as a PixMo release (parquet + tar shards + manifest + card). Run it again with the same name to resume."
 
     def add_arguments(self, parser):
-        parser.add_argument("name", help="release name (a slug); reusing an unfinished one resumes it")
-        parser.add_argument("--datasets", nargs="+", default=["pixmo-cap"], choices=sorted(EXPORTABLE))
+        parser.add_argument("name", help="release name (made a slug); reusing an unfinished one resumes it")
+        parser.add_argument("--datasets", nargs="+", default=["pixmo-cap"], choices=list(EXPORTABLE))
         parser.add_argument("--out", help="folder or s3://bucket/prefix (default: PIXMO_RELEASES_URI/NAME)")
         parser.add_argument("--projects", nargs="*", default=[], help="project slugs (default: all)")
         parser.add_argument("--annotators", nargs="*", default=[], help="usernames (default: all)")
@@ -24,18 +23,15 @@ class Command(BaseCommand):
                             help="also export work no reviewer accepted (recorded in the release)")
 
     def handle(self, *args, name, datasets, out, projects, annotators, since, until, include_unreviewed, **options):
-        release = DatasetRelease.objects.filter(name=name).first()
-        if release is not None and release.status == "complete":
-            raise CommandError(f"release '{name}' is already complete at {release.uri}")
-        if release is None:
-            filters = ExportFilters(projects=tuple(projects), annotators=tuple(annotators), since=_date(since),
-                                    until=_date(until), accepted_only=not include_unreviewed)
-            try:
-                release = release_create(name=name, datasets=datasets, filters=filters, uri=out)
-            except ServiceError as error:
-                raise CommandError(str(error)) from None
-        else:
-            self.stdout.write(f"resuming release '{name}' at {release.uri}")
+        filters = ExportFilters(projects=tuple(projects), annotators=tuple(annotators), since=_date(since),
+                                until=_date(until), accepted_only=not include_unreviewed)
+        try:
+            requested = release_request(name=name, datasets=datasets, filters=filters, uri=out)
+        except ServiceError as error:
+            raise CommandError(str(error)) from None
+        release = requested.release
+        if requested.resumed:
+            self.stdout.write(f"resuming release '{release.name}' at {release.uri}")
         bars: dict[str, tqdm] = {}
 
         def progress(dataset, state):
@@ -50,7 +46,8 @@ class Command(BaseCommand):
             for bar in bars.values():
                 bar.close()
         for dataset, counts in release.counts.items():
-            self.stdout.write(f"{dataset}: {counts}")
+            split_counts = ", ".join(f"{split} {rows:,}" for split, rows in counts.items()) or "no rows"
+            self.stdout.write(f"{dataset}: {split_counts}")
         self.stdout.write(f"release '{release.name}' complete at {release.uri}")
 
 

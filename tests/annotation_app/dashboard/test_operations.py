@@ -103,7 +103,8 @@ def test_admin_cuts_a_release(seeded, client_as, admin_user, settings, tmp_path,
         }, follow=True)
     release = DatasetRelease.objects.get(name="pixmo-cap-nov")
     assert (release.status, release.datasets, release.created_by) == ("queued", ["pixmo-cap"], admin_user)
-    assert release.filters == {"projects": [project.slug], "accepted_only": True}
+    assert release.filters == {"projects": [project.slug], "annotators": [], "since": None, "until": None,
+                               "accepted_only": True}
     assert release.uri == str(tmp_path / "releases" / "pixmo-cap-nov")
     assert len(callbacks) == 1  # the export starts after commit
     assert "Release pixmo-cap-nov queued" in response.content.decode()

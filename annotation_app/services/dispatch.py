@@ -1,0 +1,82 @@
+"""Dispatch: the one module that sends work to the Celery workers.
+
+Producers name a task and never import the worker module (Zulip's producers name a queue): tasks.py
+imports services, never the reverse. Each stage's PipelineJob row is written in the caller's
+transaction, so the job table records the work together with its input; the task is sent only
+after that transaction commits, so a worker never sees a row that was rolled back. Sending is a
+doorbell: when the broker is down the committed write still stands (and is acknowledged), the
+job stays `queued`, and a later send (retry, sweeper) is harmless because every stage stores its
+output under a unique key.
+"""
+
+import logging
+from collections.abc import Callable
+
+from celery import chain
+from django.db import transaction
+
+from annotation_app.celery import app
+from annotation_app.models import PipelineJob
+
+logger = logging.getLogger("pixmo.dispatch")
+
+_TASK = "annotation_app.tasks.{}"
+
+# Each target's stages in order, the task that runs each stage, and the keyword the task takes.
+PIPELINES: dict[str, tuple[str, ...]] = {
+    "recording": ("validate", "transcribe", "refine"),
+    "ask_turn": ("answer",),
+    "caption_version": ("capqa",),
+}
+STAGE_TASK_NAMES: dict[tuple[str, str], str] = {
+    ("validate", "recording"): _TASK.format("recording_validate_task"),
+    ("transcribe", "recording"): _TASK.format("recording_transcribe_task"),
+    ("refine", "recording"): _TASK.format("caption_refine_task"),
+    ("answer", "ask_turn"): _TASK.format("ask_answer_task"),
+    ("capqa", "caption_version"): _TASK.format("capqa_generate_task"),
+}
+TARGET_KWARG = {"recording": "recording_id", "ask_turn": "ask_turn_id", "caption_version": "caption_version_id"}
+RELEASE_EXPORT_TASK = _TASK.format("release_export_task")
+
+
+def pipeline_dispatch(*, target_type: str, target_id: int, from_stage: str | None = None) -> None:
+    """Queue a target's stages from `from_stage` (default: the first) on; sends after commit.
+
+    Call it inside the transaction that wrote the target: the job rows commit with it.
+    """
+    stages = pipeline_stages(target_type=target_type, from_stage=from_stage)
+    for stage in stages:
+        PipelineJob.objects.get_or_create(stage=stage, target_type=target_type, target_id=target_id)
+    send_on_commit(lambda: _send_chain(target_type, target_id, stages),
+                   what=f"{target_type}={target_id} stages={','.join(stages)}")
+
+
+def pipeline_stages(*, target_type: str, from_stage: str | None = None) -> tuple[str, ...]:
+    stages = PIPELINES[target_type]
+    return stages[stages.index(from_stage):] if from_stage else stages
+
+
+def release_export_dispatch(*, release_id: int, on_error: Callable[[Exception], None]) -> None:
+    """Send the release's export after commit; `on_error` says on the row that it could not start."""
+    send_on_commit(lambda: app.send_task(RELEASE_EXPORT_TASK, kwargs={"release_id": release_id}),
+                   what=f"release={release_id}", on_error=on_error)
+
+
+def send_on_commit(send: Callable[[], object], *, what: str,
+                   on_error: Callable[[Exception], None] | None = None) -> None:
+    def run() -> None:
+        try:
+            send()
+        except Exception as error:  # the broker is unreachable: the job row keeps the work
+            logger.warning("dispatch.unsent %s reason=%s: %s", what, type(error).__name__, error)
+            if on_error is not None:
+                on_error(error)
+
+    transaction.on_commit(run)
+
+
+def _send_chain(target_type: str, target_id: int, stages: tuple[str, ...]) -> None:
+    kwargs = {TARGET_KWARG[target_type]: target_id}
+    signatures = [app.signature(STAGE_TASK_NAMES[(stage, target_type)], kwargs=kwargs, immutable=True)
+                  for stage in stages]
+    (chain(*signatures) if len(signatures) > 1 else signatures[0]).apply_async()
