@@ -31,6 +31,9 @@ class DatasetSchema:
     embedded_image_column: str | None = None
     # "percent" for 0–100 points, "pixels" for image pixels, None when there are no points.
     point_units: str | None = None
+    # True for the synthetic datasets (Docs, Clocks) that generators write; False for those
+    # exported from annotations collected on the platform.
+    generated: bool = False
 
     @functools.cached_property
     def columns(self) -> tuple[str, ...]:
@@ -128,6 +131,7 @@ DOCS = DatasetSchema(
     name="pixmo-docs",
     arrow=_schema(("image", IMAGE), ("image_id", pa.string()), ("questions", pa.list_(QUESTION_ANSWER))),
     embedded_image_column="image",
+    generated=True,
 )
 CLOCKS = DatasetSchema(
     name="pixmo-clocks",
@@ -145,6 +149,7 @@ CLOCKS = DatasetSchema(
         ("image", IMAGE),
     ),
     embedded_image_column="image",
+    generated=True,
 )
 
 DATASETS: dict[str, DatasetSchema] = {
@@ -161,6 +166,10 @@ DATASETS: dict[str, DatasetSchema] = {
         CLOCKS,
     )
 }
+
+
+# The datasets a release of collected annotations can hold, in registry order.
+ANNOTATION_DATASETS: tuple[str, ...] = tuple(name for name, schema in DATASETS.items() if not schema.generated)
 
 
 def dataset_schema(*, name: str) -> DatasetSchema:
