@@ -11,6 +11,7 @@ Entry points (each returns plain dataclasses with `to_dict()` and a provenance r
 - metrics.word_error_rate.
 
 Settings are environment variables with embedded defaults: PIXMO_AUDIO_* (audio.AudioPolicy),
-PIXMO_ASR_* (asr_settings.AsrSettings), PIXMO_LLM_* (llm_settings.LlmSettings), PIXMO_OCR_LANG,
-PIXMO_OCR_TIMEOUT_S, and PIXMO_CACHE_DIR (derived model files, default ~/.cache/pixmo).
+PIXMO_ASR_* (asr_settings.AsrSettings), PIXMO_LLM_* (llm_settings.LlmSettings), PIXMO_OCR_ENGINE,
+PIXMO_OCR_LANG, PIXMO_OCR_TIMEOUT_S (ocr.ocr_image), and PIXMO_CACHE_DIR (derived model files,
+default ~/.cache/pixmo). They are read here and only here: the Django settings do not copy them.
 """

@@ -1,7 +1,8 @@
 """Typed reads of environment settings with embedded defaults.
 
-The Django settings module passes its values through the same variable names, so the
-pipelines read only the environment and never import Django.
+The pipelines read their settings (PIXMO_ASR_*, PIXMO_LLM_*, PIXMO_OCR_*, ...) only from the
+environment and never import Django; the Django settings do not copy them, so a worker and the
+CLI see the same values.
 """
 
 from __future__ import annotations

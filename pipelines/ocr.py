@@ -1,18 +1,28 @@
-"""OCR of image bytes with Tesseract (a non-VLM engine, Debian's tesseract-ocr), run as a subprocess."""
+"""OCR of image bytes with a non-VLM engine chosen by PIXMO_OCR_ENGINE.
+
+"tesseract" (the default) runs Debian's tesseract-ocr as a subprocess. Another engine plugs in
+as "package.module:function", where `function(png, *, language, timeout_s)` returns the text and
+an identity dict (name, version) for provenance, and raises OcrError when it cannot read.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipelines.env import env_float, env_str
-from pipelines.errors import InputLimitError, OcrError
+from pipelines.errors import InputLimitError, OcrError, SettingError
 
 MAX_IMAGE_PIXELS = 50_000_000  # larger images are refused rather than OCR'd for minutes
+DEFAULT_ENGINE = "tesseract"
+
+OcrEngine = Callable[..., tuple[str, dict[str, str]]]  # (png, *, language, timeout_s) -> (text, identity)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,18 +32,42 @@ class OcrResult:
     timings_ms: dict[str, float]
 
 
-def ocr_image(data: bytes, *, language: str | None = None, timeout_s: float | None = None) -> OcrResult:
-    """The text Tesseract reads in the image (PIXMO_OCR_LANG, default "eng"; PIXMO_OCR_TIMEOUT_S, default 60)."""
+def ocr_image(
+    data: bytes, *, engine: str | None = None, language: str | None = None, timeout_s: float | None = None
+) -> OcrResult:
+    """The text the engine reads in the image.
+
+    Defaults from the environment: PIXMO_OCR_ENGINE ("tesseract"), PIXMO_OCR_LANG ("eng"),
+    PIXMO_OCR_TIMEOUT_S (60). An unknown engine is a SettingError naming the choices.
+    """
+    read = ocr_engine(engine or env_str(name="PIXMO_OCR_ENGINE", default=DEFAULT_ENGINE))
     language = language or env_str(name="PIXMO_OCR_LANG", default="eng")
     timeout_s = timeout_s or env_float(name="PIXMO_OCR_TIMEOUT_S", default=60.0, minimum=1.0)
     start = time.perf_counter()
-    png = _as_png(data)
-    text = _run_tesseract(png, language=language, timeout_s=timeout_s)
+    text, identity = read(_as_png(data), language=language, timeout_s=timeout_s)
     return OcrResult(
         text=_tidy(text),
-        engine={"name": "tesseract", "version": tesseract_version(), "language": language},
+        engine={**identity, "language": language},
         timings_ms={"ocr": round((time.perf_counter() - start) * 1000.0, 1)},
     )
+
+
+def ocr_engine(name: str) -> OcrEngine:
+    """The engine a PIXMO_OCR_ENGINE value names: "tesseract" or "package.module:function"."""
+    if name == "tesseract":
+        return read_with_tesseract
+    module_name, _, function_name = name.partition(":")
+    if not module_name or not function_name:
+        raise SettingError(f"PIXMO_OCR_ENGINE={name!r} is neither 'tesseract' nor 'package.module:function'.")
+    try:
+        return getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as error:
+        raise SettingError(f"PIXMO_OCR_ENGINE={name!r} cannot be imported ({error}).") from error
+
+
+def read_with_tesseract(png: bytes, *, language: str, timeout_s: float) -> tuple[str, dict[str, str]]:
+    text = _run_tesseract(png, language=language, timeout_s=timeout_s)
+    return text, {"name": "tesseract", "version": tesseract_version()}
 
 
 def _as_png(data: bytes) -> bytes:
