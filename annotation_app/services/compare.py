@@ -4,13 +4,13 @@ import hashlib
 import uuid
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
-from annotation_app.errors import Conflict, ServiceError
+from annotation_app.errors import ServiceError
 from annotation_app.models import Assignment, PreferenceJudgment, ProjectKind, User
 from annotation_app.models.compare import Preference
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
+from annotation_app.services.idempotency import submit_once
 
 SCREEN_CHOICES = ("left", "right", "tie", "tie_bad", "dont_know")
 
@@ -24,21 +24,14 @@ def compare_is_swapped(*, assignment: Assignment) -> bool:
 def judgment_submit(
     *, assignment: Assignment, annotator: User, choice: str, client_uuid: uuid.UUID
 ) -> tuple[PreferenceJudgment, bool]:
-    existing = PreferenceJudgment.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        if existing.annotator_id != annotator.pk:
-            raise Conflict("this client UUID was already used by another annotator")
-        return existing, False
     if assignment.project.kind != ProjectKind.COMPARE:
         raise ServiceError("judgments belong to compare projects only")
     if choice not in SCREEN_CHOICES:
         raise ServiceError(f"choice must be one of {', '.join(SCREEN_CHOICES)}")
-    try:
-        with transaction.atomic():
-            judgment = _store(assignment=assignment, annotator=annotator, choice=choice, client_uuid=client_uuid)
-    except IntegrityError:
-        raise Conflict("this assignment already has a judgment") from None
-    return judgment, True
+    return submit_once(
+        find=PreferenceJudgment.objects.filter(client_uuid=client_uuid).first, annotator=annotator,
+        create=lambda: _store(assignment=assignment, annotator=annotator, choice=choice, client_uuid=client_uuid),
+    )
 
 
 def _store(*, assignment, annotator, choice, client_uuid) -> PreferenceJudgment:

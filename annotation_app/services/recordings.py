@@ -8,11 +8,12 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from annotation_app.errors import Conflict, ServiceError
+from annotation_app.errors import ServiceError
 from annotation_app.models import Assignment, ProjectKind, Recording, User
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
 from annotation_app.services.dispatch import pipeline_dispatch
+from annotation_app.services.idempotency import submit_once
 
 logger = logging.getLogger("pixmo.recordings")
 
@@ -39,21 +40,14 @@ def recording_submit(
     client_duration_s: float | None = None,
 ) -> tuple[Recording, bool]:
     """Store a recording; a repeated client UUID returns the first one with created=False."""
-    existing = Recording.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        return _same_owner(existing, annotator), False
     mime = _audio_mime(audio)
     if assignment.project.kind != ProjectKind.CAPTION:
         raise ServiceError("recordings belong to caption projects only")
-    try:
-        recording = _store(
-            assignment=assignment, annotator=annotator, audio=audio, mime=mime,
-            client_uuid=client_uuid, client_duration_s=client_duration_s,
-        )
-    except IntegrityError:
-        # The same upload raced itself (a retry while the first was still in flight).
-        return _same_owner(Recording.objects.get(client_uuid=client_uuid), annotator), False
-    return recording, True
+    return submit_once(
+        find=Recording.objects.filter(client_uuid=client_uuid).first, annotator=annotator,
+        create=lambda: _store(assignment=assignment, annotator=annotator, audio=audio, mime=mime,
+                              client_uuid=client_uuid, client_duration_s=client_duration_s),
+    )
 
 
 def _store(*, assignment, annotator, audio, mime, client_uuid, client_duration_s) -> Recording:
@@ -96,9 +90,3 @@ def _audio_mime(audio: UploadedFile) -> str:
             f"the audio file is {audio.size:,} bytes, over the {settings.PIXMO_MAX_AUDIO_BYTES:,}-byte limit"
         )
     return mime
-
-
-def _same_owner(recording: Recording, annotator: User) -> Recording:
-    if recording.annotator_id != annotator.pk:
-        raise Conflict("this client UUID was already used by another annotator")
-    return recording
