@@ -28,10 +28,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from tqdm import tqdm  # noqa: E402
 
+from devtools.speech import make_ogg_opus, make_scene_speech, make_webm_opus  # noqa: E402
 from pipelines.asr import AsrSettings, get_transcriber  # noqa: E402
 from pipelines.audio import AudioPolicy  # noqa: E402
 from pipelines.recording import process_recording  # noqa: E402
-from tests.speech import make_ogg_opus, make_scene_speech, make_webm_opus  # noqa: E402
 
 
 def make_files(folder: Path, *, count: int) -> list[Path]:

@@ -1,7 +1,7 @@
-"""Synthetic spoken captions for tests: espeak-ng reads a described scene aloud.
+"""Synthetic spoken captions: espeak-ng reads a described scene aloud; also tones and silence.
 
-Reused by the pipelines, Celery and browser tests. Everything is made locally with
-espeak-ng, sox and ffmpeg (Debian packages); nothing is downloaded.
+Used by the pipelines, Celery and browser tests and by bench/asr.py. Everything is made locally
+with espeak-ng, sox and ffmpeg (Debian packages); nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -120,4 +120,4 @@ def _ffmpeg(source: Path, path: Path, codec_args: list[str]) -> Path:
 
 def _require_tool(name: str) -> None:
     if shutil.which(name) is None:
-        raise RuntimeError(f"{name} is not installed; install the Debian package {name} to make test speech.")
+        raise RuntimeError(f"{name} is not installed; install the Debian package {name} to make speech.")

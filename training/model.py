@@ -7,14 +7,13 @@ tokens embed from `new_embed`, a table separate from the LLM's so it trains with
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
 from training.connector import Connector, ConnectorConfig
-from training.efficientnet import LITE_MEAN, LITE_STD
 from training.language import LanguageConfig, ResidualDropout, build_language_model, load_language_model
 from training.preprocessor import PreprocessorConfig
 from training.tokenizer import SPECIAL_TOKENS
@@ -38,42 +37,16 @@ class ModelConfig:
                 f"connector.pool={self.connector.pool} != preprocessor.pool={self.preprocessor.pool}"
             )
 
-    @classmethod
-    def preset(cls, name: str) -> ModelConfig:
-        if name not in ("tiny", "tiny_effnet", "1b", "7b"):
-            raise ValueError(f"unknown model preset {name!r}; choose tiny, tiny_effnet, 1b or 7b")
-        if name == "tiny_effnet":
-            return tiny_effnet()
-        if name == "tiny":
-            connector = ConnectorConfig(in_dim=64, pool_dim=32, n_heads=2, hidden_dim=128, out_dim=64)
-        elif name == "1b":
-            connector = ConnectorConfig(in_dim=2048, pool_dim=1024, n_heads=16, hidden_dim=8192, out_dim=2048)
-        else:
-            connector = ConnectorConfig(
-                in_dim=2048, pool_dim=1024, n_heads=16, hidden_dim=18944, out_dim=3584
-            )
-        return cls(
-            PreprocessorConfig.preset(name), VisionConfig.preset(name), connector, LanguageConfig.preset(name)
-        )
-
-
-def tiny_effnet() -> ModelConfig:
-    """The tiny LLM on real ImageNet features: EfficientNet-Lite0 (package weights) sees 224 px crops
-    in [-1, 1]; its stride-16/32 maps are resampled to an 8 x 8 patch grid (28 px "patches"), so an
-    image costs as many tokens as with the tiny ViT."""
-    preprocessor = PreprocessorConfig(
-        crop_px=224, patch_px=28, margin_patches=2, pool=2, max_crops=4, mean=LITE_MEAN, std=LITE_STD
-    )
-    vision = VisionConfig.preset("efficientnet_lite0")
-    connector = ConnectorConfig(in_dim=432, pool_dim=64, n_heads=2, hidden_dim=128, out_dim=64)
-    return ModelConfig(preprocessor, vision, connector, LanguageConfig.preset("tiny"))
-
 
 class MolmoConfig(PretrainedConfig):
     model_type = "pixmo_molmo"
 
     def __init__(self, molmo: dict | None = None, llm_vocab_size: int = 0, **kwargs):
-        self.molmo = molmo or asdict(ModelConfig.preset("tiny"))
+        if molmo is None:  # transformers builds a default config to diff saved ones against
+            from training.presets import tiny_model  # presets imports this module
+
+            molmo = asdict(tiny_model())
+        self.molmo = molmo
         self.llm_vocab_size = llm_vocab_size
         super().__init__(**kwargs)
 
@@ -106,15 +79,17 @@ class MolmoForCausalLM(PreTrainedModel):
 
     @classmethod
     def from_parts(cls, parts: ModelConfig) -> MolmoForCausalLM:
-        """A fresh model: pretrained towers where the parts name a path, random ones otherwise."""
-        tower, llm = load_vision_tower(parts.vision), load_language_model(parts.language)
-        vocab = llm.get_input_embeddings().weight.shape[0]
-        parts.connector.in_dim = feature_dim(parts.vision, tower)
-        parts.connector.out_dim = llm.get_input_embeddings().weight.shape[1]
-        saved = asdict(parts)
+        """A fresh model: pretrained towers where the parts name a path, random ones otherwise.
+        `parts` is left as given; the model's config records the towers' own configs and the
+        connector widths they imply."""
+        vision, language = replace(parts.vision), replace(parts.language)  # the loaders record into these
+        tower, llm = load_vision_tower(vision), load_language_model(language)
+        embeddings = llm.get_input_embeddings().weight
+        connector = replace(parts.connector, in_dim=feature_dim(vision, tower), out_dim=embeddings.shape[1])
+        saved = asdict(replace(parts, vision=vision, connector=connector, language=language))
         # the checkpoint holds the weights; the towers' source folders need not exist where it loads
         saved["vision"]["path"] = saved["language"]["path"] = saved["language"]["gguf_file"] = None
-        config = MolmoConfig(molmo=saved, llm_vocab_size=vocab)
+        config = MolmoConfig(molmo=saved, llm_vocab_size=embeddings.shape[0])
         return cls(config, vision_tower=tower, llm=llm)
 
     def _init_weights(self, module):

@@ -33,23 +33,6 @@ class OptimConfig:
         if not 0 <= self.final_lr_fraction <= 1 or self.clip <= 0:
             raise ValueError("final_lr_fraction must be in [0, 1] and clip > 0")
 
-    @classmethod
-    def pretrain(cls) -> OptimConfig:
-        return cls(
-            lr={"vit": 6e-6, "connector": 2e-4, "llm": 2e-5},
-            warmup={"vit": 2000, "connector": 200, "llm": 2000},
-        )
-
-    @classmethod
-    def sft(cls) -> OptimConfig:
-        return cls()
-
-    @classmethod
-    def tiny(cls) -> OptimConfig:
-        return cls(
-            lr={"vit": 1e-3, "connector": 3e-3, "llm": 3e-3}, warmup={"vit": 5, "connector": 5, "llm": 5}
-        )
-
 
 def lr_at(step: int, peak: float, warmup: int, total: int, final_fraction: float) -> float:
     """Linear warm-up over `warmup` steps, then cosine from peak to final_fraction * peak at `total`."""

@@ -70,11 +70,10 @@ class PreprocessorConfig:
 
     @classmethod
     def tiny(cls) -> PreprocessorConfig:
-        return cls(crop_px=64, patch_px=8, margin_patches=2, pool=2, max_crops=4)
+        """`training.presets.preprocessor("tiny")`; kept for bench/train.py."""
+        from training.presets import preprocessor  # presets imports this module
 
-    @classmethod
-    def preset(cls, name: str) -> PreprocessorConfig:
-        return cls.tiny() if name == "tiny" else cls()
+        return preprocessor("tiny")
 
 
 @dataclass

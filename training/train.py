@@ -261,8 +261,8 @@ def main() -> None:
     """torchrun entry point: python -m training.train CONFIG OUT RELEASE..."""
     import argparse
 
-    from training.config import resolve
     from training.distributed import teardown
+    from training.presets import resolve
 
     p = argparse.ArgumentParser()
     p.add_argument("--config", required=True)

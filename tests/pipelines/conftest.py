@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.speech import make_scene_speech, make_webm_opus
+from devtools.speech import make_scene_speech, make_webm_opus
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

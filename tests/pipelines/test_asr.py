@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from devtools.speech import SCENE_TEXT
 from pipelines.asr import AsrSettings, AsrTranscript, get_transcriber, transcribe
 from pipelines.audio import AudioPolicy
 from pipelines.audio_decode import decode_audio
 from pipelines.errors import ModelNotFoundError, SettingError
 from pipelines.metrics import word_error_rate
 from pipelines.recording import process_recording
-from tests.speech import SCENE_TEXT
 
 WER_BOUND = 0.15
 
@@ -82,7 +82,7 @@ def test_sequential_decoding_meets_the_same_bound(scene_wav):
 
 
 def test_silence_is_not_sent_to_asr(transcriber, tmp_path):
-    from tests.speech import make_silence
+    from devtools.speech import make_silence
 
     result = process_recording(
         make_silence(tmp_path / "s.wav", seconds=61), policy=AudioPolicy(), transcriber=transcriber

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.speech import make_mp4_aac, make_ogg_opus, make_silence, make_tone
 from pipelines.audio import (
     FLAG_MOSTLY_NON_SPEECH,
     FLAG_SILENT,
@@ -15,7 +16,6 @@ from pipelines.audio import (
     check_transcript_audio,
 )
 from pipelines.errors import SettingError
-from tests.speech import make_mp4_aac, make_ogg_opus, make_silence, make_tone
 
 POLICY = AudioPolicy()
 

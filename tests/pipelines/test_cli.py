@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 
+from devtools.speech import SCENE_TEXT
 from pipelines.metrics import word_error_rate
 from pixmo_cli.main import main
-from tests.speech import SCENE_TEXT
 
 MESSY = "um there is a, there are two cats on the the sofa. uh the sofa is red."
 

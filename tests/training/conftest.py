@@ -19,11 +19,12 @@ def clocks_release(tmp_path_factory):
 def tiny_parts():
     import torch
 
+    from training import presets
     from training.language import load_tokenizer_for
-    from training.model import ModelConfig, MolmoForCausalLM
+    from training.model import MolmoForCausalLM
     from training.preprocessor import ImagePreprocessor
 
     torch.manual_seed(0)
-    model = MolmoForCausalLM.from_parts(ModelConfig.preset("tiny")).eval()
+    model = MolmoForCausalLM.from_parts(presets.model("tiny")).eval()
     tokenizer = load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
     return model, tokenizer, ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids)

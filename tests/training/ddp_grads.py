@@ -18,13 +18,13 @@ from training.train import forward_backward
 
 
 def make_model_and_batches(release: str, n_batches: int = 2):
-    from training.config import TrainConfig
+    from training import presets
     from training.data import PackedStream, release_info
     from training.language import load_tokenizer_for
     from training.model import MolmoForCausalLM
     from training.preprocessor import ImagePreprocessor
 
-    config = TrainConfig.preset("tiny")
+    config = presets.run("tiny")
     # the two runs draw different dropout masks; gradients compare only without dropout
     config.model.language.residual_dropout = 0.0
     torch.manual_seed(0)

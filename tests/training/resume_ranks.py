@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+from training import presets
 from training.config import TrainConfig
 from training.distributed import setup, teardown
 from training.train import train
@@ -17,7 +18,7 @@ STEPS, STOP = 4, 2
 
 
 def config() -> TrainConfig:
-    c = TrainConfig.preset("tiny")
+    c = presets.run("tiny")
     c.steps, c.save_every = STEPS, STOP
     # dropout on: each rank draws its own masks, so a resume must restore every rank's RNG
     c.model.language.residual_dropout = 0.1

@@ -3,14 +3,15 @@ import torch
 
 from tests.training.test_model import batch_for
 from tests.training.test_packing import FORWARD_KEYS
-from training.model import ModelConfig, MolmoForCausalLM
+from training import presets
+from training.model import MolmoForCausalLM
 
 RATE = 0.5
 
 
 @pytest.fixture(scope="module")
 def model():
-    parts = ModelConfig.preset("tiny")
+    parts = presets.model("tiny")
     parts.language.residual_dropout = RATE
     torch.manual_seed(0)
     return MolmoForCausalLM.from_parts(parts)
@@ -86,7 +87,7 @@ def test_training_step_uses_the_caption_mask_only_in_pretraining(model, tiny_par
 
 
 def test_rate_zero_adds_no_hooks():
-    parts = ModelConfig.preset("tiny")
+    parts = presets.model("tiny")
     parts.language.residual_dropout = 0.0
     m = MolmoForCausalLM.from_parts(parts)
     assert not any(mod._forward_hooks for mod in m.llm.modules())

@@ -5,9 +5,9 @@ import pytest
 import torch
 from PIL import Image
 
-from training.config import resolve
+from training import presets
 from training.efficientnet import LITE_MEAN, LITE_STD, EfficientNetLite0, load_lite0, package_weights_path
-from training.model import ModelConfig, MolmoForCausalLM
+from training.model import MolmoForCausalLM
 from training.train import train
 
 CAT_CLASSES = range(281, 286)  # ImageNet tabby, tiger, Persian, Siamese, Egyptian cat
@@ -38,7 +38,7 @@ def test_package_weights_classify_real_photos():
 @pytest.fixture(scope="module")
 def effnet_model():
     torch.manual_seed(0)
-    return MolmoForCausalLM.from_parts(ModelConfig.preset("tiny_effnet")).eval()
+    return MolmoForCausalLM.from_parts(presets.model("tiny_effnet")).eval()
 
 
 def test_backbone_features_are_the_pretrained_blocks_on_the_patch_grid(effnet_model):
@@ -80,7 +80,7 @@ def test_round_trip_rebuilds_the_cnn_without_the_package_path(effnet_model, tmp_
 def test_tiny_effnet_config_trains_on_a_release(clocks_release, tmp_path):
     """The whole loop (loader, forward, backward, AdamW, export) on the real-weights backbone, and
     the CNN is trained (its weights move) rather than left frozen."""
-    config = resolve("tiny_effnet")
+    config = presets.resolve("tiny_effnet")
     config.steps, config.data.images_per_batch = 3, 4
     records = train(config, [clocks_release], tmp_path)
     assert [r["step"] for r in records] == [1, 2, 3]

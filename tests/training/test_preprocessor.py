@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from training import presets
 from training.preprocessor import (
     ImagePreprocessor,
     ImageTokenIds,
@@ -51,7 +52,7 @@ def test_token_layout_global_view_first():
     assert crops[1:-1].reshape(20, 29)[:, -1].tolist() == [IDS.im_col] * 20
 
 
-@pytest.mark.parametrize("config", [PreprocessorConfig(), PreprocessorConfig.tiny()], ids=["336px", "tiny"])
+@pytest.mark.parametrize("config", [PreprocessorConfig(), presets.preprocessor("tiny")], ids=["336px", "tiny"])
 @pytest.mark.parametrize(("width", "height"), [(640, 480), (1024, 768), (250, 900), (97, 61)])
 def test_kept_patches_tile_the_image_exactly_once(config, width, height):
     """Paste every kept patch back where it belongs: each cell of the tiled image is written once
@@ -80,7 +81,7 @@ def test_kept_patches_tile_the_image_exactly_once(config, width, height):
 
 
 def test_global_view_is_the_letterboxed_image():
-    config = PreprocessorConfig.tiny()
+    config = presets.preprocessor("tiny")
     image = random_image(120, 40)
     out = ImagePreprocessor(config, IDS)(image)
     view, _ = resize_and_pad(image, config.crop_px, config.crop_px)

@@ -82,12 +82,12 @@ def write_docs_release(location: str, configs: list[str]) -> None:
 def test_stream_prefixes_each_docs_image_by_its_config(tmp_path, tiny_parts, overrides):
     """Through the real data path (shard reader -> formatting -> tokens): a docs release mixing
     charts and tables gives each image its own config's prefix, overridable in DataConfig.styles."""
-    from training.config import TrainConfig
+    from training import presets
     from training.data import PackedStream, release_info
 
     _, tok, pre = tiny_parts
     write_docs_release(str(tmp_path / "docs"), ["charts", "tables"] * 3)
-    data = TrainConfig.preset("tiny").data
+    data = presets.run("tiny").data
     data.images_per_batch, data.shuffle_buffer, data.styles = 6, 1, overrides
     batch = next(iter(PackedStream([release_info(str(tmp_path / "docs"), "train")], data, pre, tok)))
     text = tok.decode(batch["input_ids"].flatten().tolist())

@@ -4,13 +4,14 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from training.config import TrainConfig, load_config, resolve
+from training import presets
 from training.optim import lr_at
+from training.presets import load_config, resolve
 from training.train import train
 
 
 def tiny(steps=40, **data):
-    config = TrainConfig.preset("tiny")
+    config = presets.run("tiny")
     config.steps = steps
     for key, value in data.items():
         setattr(config.data, key, value)

@@ -11,8 +11,8 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from annotation_app import celery_app
+from devtools.speech import make_scene_speech
 from tests.annotation_app.browser_support import DESKTOP, NARROW, SCREENSHOTS, launch, login, open_page
-from tests.speech import make_scene_speech
 
 __all__ = ["DESKTOP", "launch_chromium", "login", "scene_png", "screenshot"]
 

@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 
 from annotation_app.models import Recording
 from annotation_app.models.work import AssignmentStatus
+from devtools.speech import make_silence
 from tests.annotation_app.browser.conftest import DESKTOP, launch_chromium, login, scene_png, screenshot
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory, WorkItemFactory
-from tests.speech import make_silence
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
