@@ -14,9 +14,9 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from annotation_app.models import AskThread, AskTurn, CapQADialogue, Caption, Image, PointSet, ReviewStatus
 from pixmo_builders.builders.sources import (
-    CaptionSource,
     CountSource,
     DialogueSource,
+    ImageCaptionSource,
     PointExplanationSource,
     PointSetSource,
     PointsEvalSource,
@@ -79,7 +79,7 @@ def _note(touched: Touched | None, column: str, provenance_id: int | None) -> No
         touched.add((column, provenance_id))
 
 
-def caption_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[CaptionSource]:
+def caption_sources(filters: ExportFilters, touched: Touched | None = None) -> Iterator[ImageCaptionSource]:
     captions = _filtered(Caption.objects.select_related("work_item__image"), filters,
                          item="work_item", annotator="transcripts__recording__annotator").distinct()
     for caption in captions.iterator(chunk_size=CHUNK):
@@ -90,7 +90,7 @@ def caption_sources(filters: ExportFilters, touched: Touched | None = None) -> I
         for transcript in ordered:
             _note(touched, "transcripts", transcript.provenance_id)
         image = caption.work_item.image
-        yield CaptionSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
+        yield ImageCaptionSource(image_url=image_ref(image), image_sha256=image.sha256, image=_loader(image),
                             caption=version.text, transcripts=transcripts)
 
 

@@ -13,7 +13,12 @@ ImageBytes = bytes | Callable[[], bytes]
 
 
 @dataclass(frozen=True)
-class CaptionSource:
+class ImageCaptionSource:
+    """One image's caption and the transcripts it was refined from, for pixmo-cap.
+
+    Not annotation_app's CaptionSource, which says where a caption version's text came from.
+    """
+
     image_url: str
     image_sha256: str
     image: ImageBytes

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from pixmo_builders.builders.sources import CaptionSource, DialogueSource, QuestionAnswerSource
+from pixmo_builders.builders.sources import DialogueSource, ImageCaptionSource, QuestionAnswerSource
 from pixmo_builders.writer import ExportRow
 
 
-def build_cap_rows(sources: Iterable[CaptionSource]) -> Iterator[ExportRow]:
+def build_cap_rows(sources: Iterable[ImageCaptionSource]) -> Iterator[ExportRow]:
     for source in sources:
         if not source.caption.strip():
             raise ValueError(f"empty caption for {source.image_url}")

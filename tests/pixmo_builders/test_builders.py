@@ -11,9 +11,9 @@ from pixmo_builders.builders.points import (
     distance_note,
 )
 from pixmo_builders.builders.sources import (
-    CaptionSource,
     CountSource,
     DialogueSource,
+    ImageCaptionSource,
     PointExplanationSource,
     PointSetSource,
     PointsEvalSource,
@@ -110,7 +110,7 @@ def _sources_for(dataset: str, images: int):
         url, sha, data = _image(index)
         common = {"image_url": url, "image_sha256": sha, "image": data}
         if dataset == "pixmo-cap":
-            yield CaptionSource(
+            yield ImageCaptionSource(
                 **common, caption=f"A red square number {index}.", transcripts=["um a red square"]
             )
         elif dataset == "pixmo-ask-model-anything":
