@@ -19,6 +19,7 @@ from annotation_app.errors import Conflict, NoWorkAvailable, PermissionDenied
 from annotation_app.models import Assignment, Project, User, WorkItem
 from annotation_app.models.work import AssignmentStatus
 from annotation_app.services.audit import audit_log
+from annotation_app.services.claim_sql import CLAIM_SQL
 
 logger = logging.getLogger("pixmo.assignments")
 
@@ -50,33 +51,6 @@ def _claim_sqlite(*, annotator: User, project: Project) -> Assignment:
             # The same annotator claimed in two tabs at once; the loser retries.
             continue
     raise Conflict("could not claim an item, try again")
-
-
-# One statement takes the next open item the annotator never had (row-locked, SKIP LOCKED),
-# decrements its slots and inserts the lease, unless the annotator already holds a live lease in
-# the project; it returns no row in that case and when no item is open.
-CLAIM_SQL = """
-WITH picked AS (
-    SELECT w.id FROM annotation_app_workitem w
-    WHERE w.project_id = %(project)s AND w.open_slots > 0
-      AND NOT EXISTS (
-          SELECT 1 FROM annotation_app_assignment a WHERE a.work_item_id = w.id AND a.annotator_id = %(annotator)s)
-      AND NOT EXISTS (
-          SELECT 1 FROM annotation_app_assignment live
-          WHERE live.annotator_id = %(annotator)s AND live.project_id = %(project)s
-            AND live.status = 'active' AND live.expires_at > %(now)s)
-    ORDER BY w.id LIMIT 1
-    FOR UPDATE OF w SKIP LOCKED
-), taken AS (
-    UPDATE annotation_app_workitem w SET open_slots = w.open_slots - 1
-    FROM picked WHERE w.id = picked.id AND w.open_slots > 0
-    RETURNING w.id
-)
-INSERT INTO annotation_app_assignment
-    (work_item_id, project_id, annotator_id, status, claimed_at, expires_at, heartbeat_at, finished_at, active_seconds)
-SELECT taken.id, %(project)s, %(annotator)s, 'active', %(now)s, %(expires)s, %(now)s, NULL, 0.0 FROM taken
-RETURNING id, work_item_id
-"""
 
 
 def _claim_postgresql(*, annotator: User, project: Project) -> Assignment:
@@ -252,17 +226,9 @@ def _release(*, assignment: Assignment, status: str) -> None:
 def _locked_own(*, assignment: Assignment, annotator: User) -> Assignment:
     if assignment.annotator_id != annotator.pk:
         raise PermissionDenied("this assignment belongs to another annotator")
-    return Assignment.objects.select_for_update().get(pk=assignment.pk)
-
-
-def assignment_get_active(*, assignment_id: int, annotator: User) -> Assignment:
-    """The annotator's own assignment, which must still be live for a submission to land."""
-    assignment = (
-        Assignment.objects.select_related("work_item__image", "project").filter(pk=assignment_id).first()
-    )
-    if assignment is None or assignment.annotator_id != annotator.pk:
-        raise PermissionDenied("this assignment does not exist or belongs to another annotator")
-    return assignment
+    # The row lock is on the assignment alone; the joined rows come along for the response.
+    return (Assignment.objects.select_for_update(of=("self",))
+            .select_related("project", "work_item__image", "work_item__compare").get(pk=assignment.pk))
 
 
 @transaction.atomic

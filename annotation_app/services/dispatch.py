@@ -45,8 +45,10 @@ def pipeline_dispatch(*, target_type: str, target_id: int, from_stage: str | Non
     Call it inside the transaction that wrote the target: the job rows commit with it.
     """
     stages = pipeline_stages(target_type=target_type, from_stage=from_stage)
-    for stage in stages:
-        PipelineJob.objects.get_or_create(stage=stage, target_type=target_type, target_id=target_id)
+    PipelineJob.objects.bulk_create(  # one statement; a job row that exists already is kept
+        [PipelineJob(stage=stage, target_type=target_type, target_id=target_id) for stage in stages],
+        ignore_conflicts=True,
+    )
     send_on_commit(lambda: _send_chain(target_type, target_id, stages),
                    what=f"{target_type}={target_id} stages={','.join(stages)}")
 
