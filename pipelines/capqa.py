@@ -20,6 +20,7 @@ from pipelines.llm_types import ChatModel, GenerationParams
 from pipelines.metrics import normalise_words
 from pipelines.prompts import get_prompt
 from pipelines.provenance import reply_provenance
+from pixmo_formats.capqa import dialogue_text
 
 CAPQA_PARAMS = GenerationParams(max_new_tokens=300, temperature=0.0, repetition_penalty=1.1)
 MAX_CAPTION_CHARS = 8_000
@@ -45,11 +46,7 @@ class CapQaDialogue:
 def capqa_row(turns: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> dict[str, str]:
     """PixMo-CapQA form: `question` holds the dialogue up to the last user turn as
     "[USER] q1 [ASSISTANT] a1 [USER] q2", `answer` the last assistant turn."""
-    parts = []
-    for question, answer in turns[:-1]:
-        parts += [f"[USER] {question}", f"[ASSISTANT] {answer}"]
-    parts.append(f"[USER] {turns[-1][0]}")
-    return {"question": " ".join(parts), "answer": turns[-1][1]}
+    return {"question": dialogue_text(turns), "answer": turns[-1][1]}
 
 
 def generate_capqa(

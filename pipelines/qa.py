@@ -18,6 +18,8 @@ from pipelines.llm_types import ChatMessage, ChatModel, GenerationParams
 from pipelines.ocr import ocr_image
 from pipelines.prompts import get_prompt
 from pipelines.provenance import reply_provenance
+from pixmo_formats.coords import matches_text, percent_text
+from pixmo_formats.points import find_point_tags, stray_tags, strip_stray_tags
 
 QA_PARAMS = GenerationParams(max_new_tokens=256, temperature=0.0, repetition_penalty=1.1)
 MAX_QUESTION_CHARS = 2_000
@@ -27,12 +29,6 @@ MAX_OCR_CHARS = 4_000  # longer OCR text is cut here (recorded as ocr_truncated)
 MAX_THREAD_TURNS = 10
 MAX_POINTS = 20  # points per question; more would not fit a short answer's tags anyway
 MAX_POINT_LABEL_CHARS = 100
-POINT_TOLERANCE = 0.05  # percent; tags carry one decimal, so this matches a point's own rounding
-
-_POINT_TAG = re.compile(r"<(points?)\b([^>]*)>(.*?)</\1>", re.DOTALL)
-_STRAY_POINT_TAG = re.compile(r"</?points?\b[^>]*>")
-_ATTRIBUTE = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*"([^"]*)"')
-_COORDINATE = re.compile(r"^([xy])(\d*)$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,54 +135,40 @@ def points_text(points: Sequence[QaPoint]) -> str:
     lines = []
     for number, point in enumerate(points, start=1):
         label = point.label.strip()
-        lines.append(f"Point {number} (x {point.x:.1f}, y {point.y:.1f})" + (f": {label}" if label else ""))
+        place = f"Point {number} (x {percent_text(point.x)}, y {percent_text(point.y)})"
+        lines.append(place + (f": {label}" if label else ""))
     return "\n".join(lines)
 
 
 def keep_known_point_tags(*, text: str, points: Sequence[QaPoint]) -> tuple[str, list[str]]:
     """(text, dropped tags): a `<point>`/`<points>` tag stays only if every coordinate pair in it is
-    one of `points` (within POINT_TOLERANCE); any other tag is replaced by its words, and unclosed
-    tag fragments are removed. Never store a model's coordinates without this."""
+    one of `points` (within half of the tag's last digit: `coords.matches_text`); any other tag is
+    replaced by its words, and unclosed tag fragments are removed. Never store a model's
+    coordinates without this."""
     dropped: list[str] = []
     pieces: list[str] = []
     last = 0
-    for match in _POINT_TAG.finditer(text):
-        pieces.append(_without_fragments(text[last:match.start()], dropped))
-        pairs = _tag_coordinates(match.group(2))
-        nested = _STRAY_POINT_TAG.search(match.group(3))
-        if pairs and not nested and all(_is_known(pair, points) for pair in pairs):
-            pieces.append(match.group(0))
+    for tag in find_point_tags(text):
+        pieces.append(_without_fragments(text[last:tag.start], dropped))
+        known = tag.points and not tag.malformed and all(_is_known(pair, points) for pair in tag.points)
+        if known and not stray_tags(tag.text):
+            pieces.append(tag.source)
         else:
-            dropped.append(match.group(0))
-            pieces.append(_without_fragments(match.group(3), []))
-        last = match.end()
+            dropped.append(tag.source)
+            pieces.append(strip_stray_tags(tag.text))
+        last = tag.end
     pieces.append(_without_fragments(text[last:], dropped))
     return "".join(pieces), dropped
 
 
 def _without_fragments(text: str, dropped: list[str]) -> str:
-    dropped.extend(_STRAY_POINT_TAG.findall(text))
-    return _STRAY_POINT_TAG.sub("", text)
-
-
-def _tag_coordinates(attributes: str) -> list[tuple[float, float]] | None:
-    """The (x, y) pairs of a tag's x/y or x1/y1, x2/y2… attributes; None if any is malformed."""
-    found: dict[str, dict[str, str]] = {}
-    for name, value in _ATTRIBUTE.findall(attributes):
-        match = _COORDINATE.match(name)
-        if match:
-            axis, index = match.groups()
-            found.setdefault(index or "1", {})[axis] = value
-    try:
-        pairs = [(float(axes["x"]), float(axes["y"])) for axes in found.values()]
-    except (KeyError, ValueError):
-        return None
-    return pairs
+    dropped.extend(stray_tags(text))
+    return strip_stray_tags(text)
 
 
 def _is_known(pair: tuple[float, float], points: Sequence[QaPoint]) -> bool:
     x, y = pair
-    return any(abs(x - p.x) <= POINT_TOLERANCE and abs(y - p.y) <= POINT_TOLERANCE for p in points)
+    return any(matches_text(x, p.x) and matches_text(y, p.y) for p in points)
 
 
 def _guarded(reply_text: str, points: Sequence[QaPoint]) -> tuple[str, list[str]]:

@@ -12,7 +12,9 @@ import random
 import re
 from dataclasses import dataclass
 
-from training.points import format_count, format_points
+from pixmo_formats.capqa import USER, parse_dialogue
+from pixmo_formats.coords import to_percent
+from pixmo_formats.points import format_count, format_points
 
 MAX_POINTS = 40  # pointing rows with more instances were left out of Molmo's training
 NO_POINTING_PREFIX = "Answer without pointing:"
@@ -127,7 +129,7 @@ def count(rows, rng, size, style):
     width, height = size
     out = []
     for r in rows:
-        pts = [(100 * p["x"] / width, 100 * p["y"] / height) for p in r.get("points") or []]
+        pts = [(to_percent(p["x"], width), to_percent(p["y"], height)) for p in r.get("points") or []]
         if len(pts) > MAX_POINTS:
             continue
         answer = format_count(pts, r["label"]) if pts else str(r["count"])
@@ -139,22 +141,14 @@ def ask_model_anything(rows, rng, size, style):
     return [chat(_qa_prompt(r["question"]), r["answer"], style, rng) for r in rows]
 
 
-def dialogue(text: str) -> list[tuple[str, str]]:
-    """`[USER] q1 [ASSISTANT] a1 [USER] q2` -> [("USER", "q1"), ("ASSISTANT", "a1"), ("USER", "q2")];
-    text before the first marker is a user turn."""
-    parts = re.split(r"\[(USER|ASSISTANT)\]", text)
-    turns = [("USER", parts[0].strip())] if parts[0].strip() else []
-    return turns + [(role, t.strip()) for role, t in zip(parts[1::2], parts[2::2]) if t.strip()]
-
-
 def cap_qa(rows, rng, size, style):
     """`question` holds the dialogue so far as `[USER] ... [ASSISTANT] ... [USER] ...`, `answer`
     the last assistant turn. Every assistant answer of the dialogue carries loss, not only the last."""
     out = []
     for r in rows:
         history, prompt = [], ""
-        for i, (role, text) in enumerate(dialogue(r["question"])):
-            if role == "USER":
+        for i, (role, text) in enumerate(parse_dialogue(r["question"])):
+            if role == USER:
                 question = _qa_prompt(text)
                 prompt += f" User: {style.apply(question, rng) if i == 0 else question}"
             elif prompt:

@@ -14,6 +14,7 @@ from annotation_app.models.ask import AskThreadStatus, AskTurnRole, AskTurnStatu
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
 from pipelines.qa import MAX_POINT_LABEL_CHARS, MAX_POINTS, QaPoint, keep_known_point_tags
+from pixmo_formats.coords import percent_text, round_percent, to_pixels
 
 MAX_QUESTION_CHARS = 2000
 
@@ -131,7 +132,8 @@ def ask_thread_qa_points(*, thread: AskThread) -> list[QaPoint]:
 
 
 def _checked_points(points: list[dict], *, image) -> list[dict]:
-    """Stored form: {"x", "y"} in 0–100 percent (one decimal, as tags write them), pixels, label."""
+    """Stored form: {"x", "y"} in 0–100 percent, pixels, label, rounded by pixmo_formats.coords'
+    rule. Two points are one place when tags would write them the same (one decimal)."""
     if len(points) > MAX_POINTS:
         raise ServiceError(f"a question may carry at most {MAX_POINTS} points; this one has {len(points)}")
     stored: list[dict] = []
@@ -141,17 +143,18 @@ def _checked_points(points: list[dict], *, image) -> list[dict]:
         if len(label) > MAX_POINT_LABEL_CHARS:
             raise ServiceError(f"the label of point {number} is longer than {MAX_POINT_LABEL_CHARS} characters")
         for earlier, other in enumerate(stored, start=1):
-            if (other["x"], other["y"]) == (x, y):
-                raise ServiceError(f"points {earlier} and {number} are at the same place (x {x}, y {y})")
-        stored.append({"x": x, "y": y, "x_px": round(x * image.width / 100, 1),
-                       "y_px": round(y * image.height / 100, 1), "label": label})
+            tx, ty = percent_text(x), percent_text(y)
+            if (percent_text(other["x"]), percent_text(other["y"])) == (tx, ty):
+                raise ServiceError(f"points {earlier} and {number} are at the same place (x {tx}, y {ty})")
+        stored.append({"x": x, "y": y, "x_px": to_pixels(x, image.width),
+                       "y_px": to_pixels(y, image.height), "label": label})
     return stored
 
 
 def _percent(value, number: int, axis: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise ServiceError(f"point {number} needs {axis} between 0 and 100 (percent of the image)")
-    return round(float(value), 1)
+    return round_percent(value)
 
 
 def _check_answer_points(answer: str, thread: AskThread) -> None:

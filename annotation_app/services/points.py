@@ -9,6 +9,7 @@ from annotation_app.errors import Conflict, ServiceError
 from annotation_app.models import Assignment, PointSet, ProjectKind, User
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
+from pixmo_formats.coords import round_pixels, to_percent
 
 MAX_POINTS_PER_SET = 500
 MAX_LABEL_LENGTH = 300
@@ -23,17 +24,18 @@ class PointSetInput:
 
 
 def points_to_record(*, points_px: list[tuple[float, float]], width: int, height: int) -> list[dict]:
-    """Pixels → [{x_px, y_px, x, y}] with x, y in 0–100 percent of width and height."""
+    """Pixels → [{x_px, y_px, x, y}] with x, y in 0–100 percent of width and height (rounded by
+    pixmo_formats.coords' rule: percent to 3 decimals, pixels to 2)."""
     records = []
     for x_px, y_px in points_px:
         if not (0 <= x_px <= width and 0 <= y_px <= height):
             raise ServiceError(f"point ({x_px}, {y_px}) lies outside the {width}×{height} px image")
         records.append(
             {
-                "x_px": round(float(x_px), 2),
-                "y_px": round(float(y_px), 2),
-                "x": round(100.0 * x_px / width, 3),
-                "y": round(100.0 * y_px / height, 3),
+                "x_px": round_pixels(x_px),
+                "y_px": round_pixels(y_px),
+                "x": to_percent(x_px, width),
+                "y": to_percent(y_px, height),
             }
         )
     return records

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from pixmo_builders.builders.sources import DialogueSource, ImageCaptionSource, QuestionAnswerSource
 from pixmo_builders.writer import ExportRow
+from pixmo_formats.capqa import dialogue_text
 
 
 def build_cap_rows(sources: Iterable[ImageCaptionSource]) -> Iterator[ExportRow]:
@@ -31,23 +32,13 @@ def build_ask_model_anything_rows(sources: Iterable[QuestionAnswerSource]) -> It
         yield ExportRow(row=row, image_sha256=source.image_sha256, image=source.image)
 
 
-def dialogue_prompt(*, turns: list[tuple[str, str]]) -> str:
-    """Every turn but the last answer, as `[USER] q1 [ASSISTANT] a1 [USER] q2`."""
-    parts = []
-    for index, (question, answer) in enumerate(turns):
-        parts.append(f"[USER] {question}")
-        if index < len(turns) - 1:
-            parts.append(f"[ASSISTANT] {answer}")
-    return " ".join(parts)
-
-
 def build_cap_qa_rows(sources: Iterable[DialogueSource]) -> Iterator[ExportRow]:
     for source in sources:
         if not source.turns:
             raise ValueError(f"a CapQA dialogue needs at least one turn ({source.image_url})")
         row = {
             "image_url": source.image_url,
-            "question": dialogue_prompt(turns=source.turns),
+            "question": dialogue_text(source.turns),
             "answer": source.turns[-1][1],
         }
         yield ExportRow(row=row, image_sha256=source.image_sha256, image=source.image)

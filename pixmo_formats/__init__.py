@@ -1,0 +1,9 @@
+"""The text formats several rooms share, stdlib only (DESIGN.md "Contracts that several parts share").
+
+`points`: point text (`<point …>`, `<points …>`, none, counting), rendered and read back.
+`coords`: percent <-> pixel conversion and the one rounding rule.
+`capqa`: CapQA dialogue text (`[USER] … [ASSISTANT] …`).
+`vectors/`: JSON cases that the Python code and the browser's pointtext.js are both tested on.
+
+This package imports nothing outside the standard library, so every room may import it.
+"""
