@@ -34,6 +34,12 @@ class DatasetSchema:
     # True for the synthetic datasets (Docs, Clocks) that generators write; False for those
     # exported from annotations collected on the platform.
     generated: bool = False
+    # What one row teaches a model, the key by which training formats, mixes and scores a
+    # dataset (so a new dataset of a known task needs no change there): caption | pointing
+    # (0–100 points, or counting rows) | counting (pixel points) | user_qa (one question, one
+    # answer) | dialogue_qa (`[USER] … [ASSISTANT] …` so far, then the answer) | point_qa
+    # (an answer that points) | doc_qa (a document's list of QA pairs) | clock_reading.
+    task: str | None = None
 
     @functools.cached_property
     def columns(self) -> tuple[str, ...]:
@@ -65,6 +71,7 @@ CAP = DatasetSchema(
     arrow=_schema(
         ("image_url", pa.string()), ("caption", pa.string()), ("transcripts", pa.list_(pa.string()))
     ),
+    task="caption",
 )
 POINTS = DatasetSchema(
     name="pixmo-points",
@@ -77,6 +84,7 @@ POINTS = DatasetSchema(
         ("collection_method", pa.string()),
     ),
     point_units="percent",
+    task="pointing",
 )
 POINTS_EVAL = DatasetSchema(
     name="pixmo-points-eval",
@@ -88,6 +96,7 @@ POINTS_EVAL = DatasetSchema(
         ("masks", pa.list_(pa.list_(pa.list_(pa.bool_())))),
     ),
     point_units="percent",
+    task="pointing",
 )
 ASK_MODEL_ANYTHING = DatasetSchema(
     name="pixmo-ask-model-anything",
@@ -97,10 +106,12 @@ ASK_MODEL_ANYTHING = DatasetSchema(
         ("question", pa.string()),
         ("answer", pa.string()),
     ),
+    task="user_qa",
 )
 CAP_QA = DatasetSchema(
     name="pixmo-cap-qa",
     arrow=_schema(("image_url", pa.string()), ("question", pa.string()), ("answer", pa.string())),
+    task="dialogue_qa",
 )
 POINT_EXPLANATIONS = DatasetSchema(
     name="pixmo-point-explanations",
@@ -115,6 +126,7 @@ POINT_EXPLANATIONS = DatasetSchema(
         ("points", pa.list_(pa.list_(POINT))),
     ),
     point_units="percent",
+    task="point_qa",
 )
 COUNT = DatasetSchema(
     name="pixmo-count",
@@ -126,12 +138,14 @@ COUNT = DatasetSchema(
         ("label", pa.string()),
     ),
     point_units="pixels",
+    task="counting",
 )
 DOCS = DatasetSchema(
     name="pixmo-docs",
     arrow=_schema(("image", IMAGE), ("image_id", pa.string()), ("questions", pa.list_(QUESTION_ANSWER))),
     embedded_image_column="image",
     generated=True,
+    task="doc_qa",
 )
 CLOCKS = DatasetSchema(
     name="pixmo-clocks",
@@ -150,6 +164,7 @@ CLOCKS = DatasetSchema(
     ),
     embedded_image_column="image",
     generated=True,
+    task="clock_reading",
 )
 
 DATASETS: dict[str, DatasetSchema] = {

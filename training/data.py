@@ -18,16 +18,22 @@ from dataclasses import dataclass, field
 import torch
 from PIL import Image
 
+from pixmo_builders.schemas import DATASETS
 from training.formatting import format_example, style_for
 from training.packing import pack, tokenize_example
 
-# SFT mixture groups (PIXMO_SPEC §4): chat-style PixMo, academic + synthetic, pointing/counting
-DEFAULT_GROUPS = {
-    "pixmo-cap": "chat", "pixmo-ask-model-anything": "chat", "pixmo-cap-qa": "chat",
-    "pixmo-point-explanations": "chat", "pixmo-docs": "academic", "pixmo-clocks": "academic",
-    "pixmo-points": "pointing", "pixmo-points-eval": "pointing", "pixmo-count": "pointing",
+# SFT mixture groups by task (PIXMO_SPEC §4): chat-style PixMo, academic + synthetic, pointing/counting
+TASK_GROUPS = {
+    "caption": "chat", "user_qa": "chat", "dialogue_qa": "chat", "point_qa": "chat",
+    "doc_qa": "academic", "clock_reading": "academic", "pointing": "pointing", "counting": "pointing",
 }  # fmt: skip
 DEFAULT_GROUP_WEIGHTS = {"chat": 0.15, "academic": 0.50, "pointing": 0.35}
+
+
+def default_groups() -> dict[str, str]:
+    """Every registered dataset's group, by its task; a release of a dataset with none is a group
+    of its own."""
+    return {name: TASK_GROUPS[s.task] for name, s in DATASETS.items() if s.task in TASK_GROUPS}
 
 
 @dataclass
@@ -40,7 +46,7 @@ class DataConfig:
     num_workers: int = 2
     seed: int = 0
     group_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_GROUP_WEIGHTS))
-    groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    groups: dict[str, str] = field(default_factory=default_groups)
     # SFT style prefixes by dataset (`pixmo-docs`) or dataset/config (`pixmo-docs/charts`), over
     # the defaults of formatting.style_for; "" = no prefix
     styles: dict[str, str] = field(default_factory=dict)
@@ -55,14 +61,17 @@ class DataConfig:
 
 
 @dataclass
-class ReleaseInfo:
+class ReleaseSummary:
+    """What the loader needs of one release split, read from its manifest (not the manifest's
+    own `pixmo_builders.manifest.ReleaseInfo`, which describes how a release was made)."""
+
     path: str
     kind: str  # released dataset name, e.g. pixmo-clocks
     size: int  # rows in the split
     config: str | None = None  # the dataset config the whole release is of (e.g. charts), if stated
 
 
-def release_info(path: str, split: str) -> ReleaseInfo:
+def release_summary(path: str, split: str) -> ReleaseSummary:
     from pixmo_builders.manifest import load_manifest
 
     manifest = load_manifest(release=str(path))
@@ -70,16 +79,16 @@ def release_info(path: str, split: str) -> ReleaseInfo:
     if split not in splits:
         raise ValueError(f"release {path} has no split {split!r}; it has {sorted(splits)}")
     config = manifest.get("release", {}).get("filters", {}).get("config")
-    return ReleaseInfo(str(path), manifest["dataset"], int(splits[split]["rows"]), config)
+    return ReleaseSummary(str(path), manifest["dataset"], int(splits[split]["rows"]), config)
 
 
-def image_config(metas: list[dict], release: ReleaseInfo) -> str | None:
+def image_config(metas: list[dict], release: ReleaseSummary) -> str | None:
     """The config of one image: its rows' `config` meta (a pixmo-docs release made by the builders
     mixes charts, tables, diagrams and other), else the release's."""
     return next((m["config"] for m in metas if m.get("config")), release.config)
 
 
-def mixture_rates(releases: list[ReleaseInfo], config: DataConfig) -> list[float]:
+def mixture_rates(releases: list[ReleaseSummary], config: DataConfig) -> list[float]:
     """Within a group rates are proportional to sqrt(size); groups get their configured weight,
     renormalised over the groups present."""
     groups = [config.groups.get(r.kind, r.kind) for r in releases]
@@ -131,7 +140,7 @@ class PackedStream(torch.utils.data.IterableDataset):
 
     def __init__(
         self,
-        releases: list[ReleaseInfo],
+        releases: list[ReleaseSummary],
         config: DataConfig,
         preprocessor,
         tokenizer,

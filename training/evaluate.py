@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 from scipy.optimize import linear_sum_assignment
 
+from training.formatting import CLOCK_QUESTION, style_for, task_of
 from training.points import parse_count, parse_points
 
 DEFAULT_DISTANCE_THRESHOLD = 5.0  # 0-100 units (percent of width/height), used where no masks exist
@@ -66,21 +67,22 @@ def caption_stats(captions: list[str]) -> dict[str, float]:
 
 
 def _questions(kind: str, rows: list[dict], size: tuple[int, int]) -> Iterator[tuple[str, str, object]]:
-    """(task, prompt, truth) for each row the evaluation can score."""
+    """(scoring, prompt, truth) for each row the evaluation can score, by the dataset's task."""
+    task = task_of(kind)
     for r in rows:
-        if kind in ("pixmo-points", "pixmo-points-eval"):
+        if task == "pointing":
             yield (
                 "point",
                 f"Point to {r['label']}",
                 ([(p["x"], p["y"]) for p in r.get("points") or []], r.get("masks")),
             )
-        elif kind == "pixmo-count":
+        elif task == "counting":
             yield "count", f"How many {r['label']} are there?", r["count"]
-        elif kind == "pixmo-cap":
+        elif task == "caption":
             yield "caption", "Describe this image in detail.", r.get("caption", "")
-        elif kind == "pixmo-clocks":
-            yield "exact", "pixmo_clocks: What time is being shown?", r["text"]
-        elif kind in ("pixmo-ask-model-anything", "pixmo-cap-qa"):
+        elif task == "clock_reading":  # academic style: always prefixed
+            yield "exact", f"{style_for(kind).name}: {CLOCK_QUESTION}", r["text"]
+        elif task in ("user_qa", "dialogue_qa"):
             yield "exact", r["question"], r["answer"]
 
 

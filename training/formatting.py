@@ -1,9 +1,10 @@
 """Turn the rows of one image into training text (PIXMO_SPEC §4, text format).
 
-Every release kind maps to a formatter; a formatter takes all rows of one image and returns its
-annotations as (prompt, answer) text pairs. `render` then lays them out: pre-training prompts are
-a style and length tag (`long_caption 83:`), SFT turns are ` User: {prompt} Assistant:` with the
-answer ` {answer}` followed by EOS.
+A release's dataset has a task in the registry (`pixmo_builders.schemas`: caption, pointing, ...)
+and every task maps to a formatter, so a new dataset of a known task trains with no change here. A
+formatter takes all rows of one image and returns its annotations as (prompt, answer) text pairs.
+`render` then lays them out: pre-training prompts are a style and length tag (`long_caption 83:`),
+SFT turns are ` User: {prompt} Assistant:` with the answer ` {answer}` followed by EOS.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import random
 import re
 from dataclasses import dataclass
 
+from pixmo_builders.schemas import DATASETS
 from pixmo_formats.capqa import USER, parse_dialogue
 from pixmo_formats.coords import to_percent
 from pixmo_formats.points import format_count, format_points
@@ -20,18 +22,17 @@ MAX_POINTS = 40  # pointing rows with more instances were left out of Molmo's tr
 NO_POINTING_PREFIX = "Answer without pointing:"
 LENGTH_HINT_PROB = 0.9
 CHAT_STYLE_PROB = 0.1  # chat-style PixMo tasks carry their style prefix this often
-# Molmo's style names where they are not the dataset's own name; any other dataset's style is
-# derived from its name and config (pixmo-docs + charts -> pixmo_docs_charts)
-DEFAULT_STYLES = {
-    "pixmo-cap": "long_caption", "pixmo-points": "pointing", "pixmo-points-eval": "pointing",
-    "pixmo-count": "point_count", "pixmo-ask-model-anything": "user_qa", "pixmo-point-explanations": "point_qa",
+# Molmo's style name for every dataset of a task; a dataset of any other task takes its style
+# from its own name and config (pixmo-docs + charts -> pixmo_docs_charts)
+TASK_STYLES = {
+    "caption": "long_caption", "pointing": "pointing", "counting": "point_count", "user_qa": "user_qa",
+    "point_qa": "point_qa",
 }  # fmt: skip
-COUNT_STYLE = "point_count"  # counting rows inside pixmo-points
+COUNT_STYLE = TASK_STYLES["counting"]  # counting rows inside a pointing dataset
 # the chat-style PixMo tasks: their prefix only CHAT_STYLE_PROB of the time; every other
-# (academic or synthetic) dataset always carries its prefix
-CHAT_STYLE_KINDS = {
-    "pixmo-cap", "pixmo-points", "pixmo-points-eval", "pixmo-count", "pixmo-ask-model-anything"
-}  # fmt: skip
+# (academic or synthetic) task always carries its prefix
+CHAT_STYLE_TASKS = {"caption", "pointing", "counting", "user_qa"}
+CLOCK_QUESTION = "What time is being shown?"
 CAPTION_PROMPTS = (
     "Describe this image in detail.",
     "Write a long caption for this image.",
@@ -69,15 +70,22 @@ class Style:
         return prompt
 
 
+def task_of(kind: str) -> str | None:
+    """The registry's task of a released dataset; None for a name the registry does not hold."""
+    schema = DATASETS.get(kind)
+    return schema.task if schema else None
+
+
 def style_for(kind: str, config: str | None = None, overrides: dict[str, str] | None = None) -> Style:
     """The style prefix of a dataset (and config, e.g. pixmo-docs' charts): an override keyed
-    `kind/config` or `kind` (DataConfig.styles), else Molmo's name, else derived from the names."""
-    overrides = overrides or {}
+    `kind/config` or `kind` (DataConfig.styles), else Molmo's name for its task, else derived
+    from the names."""
+    overrides, task = overrides or {}, task_of(kind)
     keys = [f"{kind}/{config}", kind] if config else [kind]
     name = next((overrides[k] for k in keys if k in overrides), None)
     if name is None:
-        name = DEFAULT_STYLES.get(kind) or snake(f"{kind} {config or ''}")
-    return Style(name, always=kind not in CHAT_STYLE_KINDS)
+        name = TASK_STYLES.get(task) or snake(f"{kind} {config or ''}")
+    return Style(name, always=task not in CHAT_STYLE_TASKS)
 
 
 def snake(text: str) -> str:
@@ -125,7 +133,7 @@ def points(rows, rng, size, style):
 
 
 def count(rows, rng, size, style):
-    """pixmo-count rows carry pixel points; the model speaks 0-100."""
+    """Counting rows (pixmo-count) carry pixel points; the model speaks 0-100."""
     width, height = size
     out = []
     for r in rows:
@@ -173,20 +181,19 @@ def docs(rows, rng, size, style):
 
 
 def clocks(rows, rng, size, style):
-    return [chat("What time is being shown?", r["text"], style, rng) for r in rows]
+    return [chat(CLOCK_QUESTION, r["text"], style, rng) for r in rows]
 
 
-FORMATTERS = {
-    ("pixmo-cap", "pretrain"): cap_pretrain,
-    ("pixmo-cap", "sft"): cap_sft,
-    ("pixmo-points", "sft"): points,
-    ("pixmo-points-eval", "sft"): points,
-    ("pixmo-count", "sft"): count,
-    ("pixmo-ask-model-anything", "sft"): ask_model_anything,
-    ("pixmo-cap-qa", "sft"): cap_qa,
-    ("pixmo-point-explanations", "sft"): point_explanations,
-    ("pixmo-docs", "sft"): docs,
-    ("pixmo-clocks", "sft"): clocks,
+FORMATTERS = {  # (task, stage)
+    ("caption", "pretrain"): cap_pretrain,
+    ("caption", "sft"): cap_sft,
+    ("pointing", "sft"): points,
+    ("counting", "sft"): count,
+    ("user_qa", "sft"): ask_model_anything,
+    ("dialogue_qa", "sft"): cap_qa,
+    ("point_qa", "sft"): point_explanations,
+    ("doc_qa", "sft"): docs,
+    ("clock_reading", "sft"): clocks,
 }
 
 
@@ -203,9 +210,10 @@ def format_example(
     as SFT turns, so any mix of releases trains."""
     if stage not in ("pretrain", "sft"):
         raise ValueError(f"stage={stage!r} must be pretrain or sft")
-    formatter = FORMATTERS.get((kind, stage)) or FORMATTERS.get((kind, "sft"))
+    task = task_of(kind)
+    formatter = FORMATTERS.get((task, stage)) or FORMATTERS.get((task, "sft"))
     if formatter is None:
-        raise ValueError(
-            f"no formatting for release kind {kind!r}; known: {sorted({k for k, _ in FORMATTERS})}"
-        )
+        known = sorted(name for name, schema in DATASETS.items() if (schema.task, "sft") in FORMATTERS)
+        of_task = f" (task {task!r})" if task else ""
+        raise ValueError(f"no formatting for release kind {kind!r}{of_task}; known: {known}")
     return formatter(rows, rng, size, style or style_for(kind))

@@ -62,10 +62,6 @@ class Tokenizer:
         self.special = {name: llm_vocab_size + i for i, name in enumerate(SPECIAL_TOKENS)}
         self.image_ids = ImageTokenIds(*(self.special[n] for n in SPECIAL_TOKENS[:4]))
 
-    @property
-    def total_vocab(self) -> int:
-        return self.llm_vocab_size + len(SPECIAL_TOKENS)
-
     def encode(self, text: str) -> list[int]:
         return self.hf.encode(text, add_special_tokens=False)
 

@@ -19,7 +19,7 @@ from training.train import forward_backward
 
 def make_model_and_batches(release: str, n_batches: int = 2):
     from training import presets
-    from training.data import PackedStream, release_info
+    from training.data import PackedStream, release_summary
     from training.language import load_tokenizer_for
     from training.model import MolmoForCausalLM
     from training.preprocessor import ImagePreprocessor
@@ -32,7 +32,7 @@ def make_model_and_batches(release: str, n_batches: int = 2):
     tok = load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
     pre = ImagePreprocessor(model.config.parts.preprocessor, tok.image_ids)
     config.data.images_per_batch = 3
-    stream = iter(PackedStream([release_info(release, "train")], config.data, pre, tok))
+    stream = iter(PackedStream([release_summary(release, "train")], config.data, pre, tok))
     return model, [next(stream) for _ in range(n_batches)]
 
 

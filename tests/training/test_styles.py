@@ -83,13 +83,13 @@ def test_stream_prefixes_each_docs_image_by_its_config(tmp_path, tiny_parts, ove
     """Through the real data path (shard reader -> formatting -> tokens): a docs release mixing
     charts and tables gives each image its own config's prefix, overridable in DataConfig.styles."""
     from training import presets
-    from training.data import PackedStream, release_info
+    from training.data import PackedStream, release_summary
 
     _, tok, pre = tiny_parts
     write_docs_release(str(tmp_path / "docs"), ["charts", "tables"] * 3)
     data = presets.run("tiny").data
     data.images_per_batch, data.shuffle_buffer, data.styles = 6, 1, overrides
-    batch = next(iter(PackedStream([release_info(str(tmp_path / "docs"), "train")], data, pre, tok)))
+    batch = next(iter(PackedStream([release_summary(str(tmp_path / "docs"), "train")], data, pre, tok)))
     text = tok.decode(batch["input_ids"].flatten().tolist())
     tables = overrides.get("pixmo-docs/tables", "pixmo_docs_tables")
     assert text.count("User: pixmo_docs_charts: What is") + text.count(f"User: {tables}: What is") == 6

@@ -50,15 +50,15 @@ def test_resumed_run_matches_uninterrupted(clocks_release, tmp_path):
 
 
 def test_skipping_batches_reproduces_the_stream_bitwise(clocks_release, tiny_parts):
-    from training.data import PackedStream, release_info
+    from training.data import PackedStream, release_summary
 
     _, tok, pre = tiny_parts
     config = tiny().data
     config.images_per_batch = 3
-    infos = [release_info(clocks_release, "train")]
-    full = iter(PackedStream(infos, config, pre, tok))
+    summaries = [release_summary(clocks_release, "train")]
+    full = iter(PackedStream(summaries, config, pre, tok))
     expected = [next(full) for _ in range(5)][3:]
-    skipped = iter(PackedStream(infos, config, pre, tok, skip_batches=3))
+    skipped = iter(PackedStream(summaries, config, pre, tok, skip_batches=3))
     for want in expected:
         got = next(skipped)
         assert all(torch.equal(got[k], want[k]) for k in want)
