@@ -18,7 +18,7 @@ from pipelines.errors import InputLimitError
 from pipelines.guards import novel_content_words
 from pipelines.llm_types import ChatModel, GenerationParams
 from pipelines.metrics import normalise_words
-from pipelines.prompts import get_prompt
+from pipelines.prompts import PromptTemplate, get_prompt
 from pipelines.provenance import reply_provenance
 from pixmo_formats.capqa import dialogue_text
 
@@ -49,6 +49,11 @@ def capqa_row(turns: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> dic
     return {"question": dialogue_text(turns), "answer": turns[-1][1]}
 
 
+def capqa_prompt() -> PromptTemplate:
+    """The one place the CapQA prompt is chosen (its hash is part of the stored dialogue's key)."""
+    return get_prompt("capqa.dialogue")
+
+
 def generate_capqa(
     *, caption: str, chat_model: ChatModel, turns: int = 4, params: GenerationParams = CAPQA_PARAMS
 ) -> CapQaDialogue:
@@ -58,7 +63,7 @@ def generate_capqa(
         raise InputLimitError(f"The caption has {len(caption)} characters, over the limit of {MAX_CAPTION_CHARS}.")
     if not 1 <= turns <= MAX_TURNS:
         raise InputLimitError(f"CapQA turns must be 1 to {MAX_TURNS}, not {turns}.")
-    prompt = get_prompt("capqa.dialogue")
+    prompt = capqa_prompt()
     reply = chat_model.chat(prompt.render(caption=caption.strip(), turns=str(turns)), params=params)
     accepted, rejected = validate_pairs(parse_qa_pairs(reply.text), caption=caption, limit=turns)
     return CapQaDialogue(

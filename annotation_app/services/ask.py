@@ -5,14 +5,16 @@ percent of the image), and the accepted answer refers to them with `<point …>`
 
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from annotation_app.errors import Conflict, PermissionDenied, ServiceError
-from annotation_app.models import Assignment, AskThread, AskTurn, ProjectKind, User
+from annotation_app.models import AskThread, AskTurn, Assignment, ProjectKind, User
 from annotation_app.models.ask import AskThreadStatus, AskTurnRole, AskTurnStatus
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
+from annotation_app.services.dispatch import pipeline_dispatch
+from annotation_app.services.idempotency import submit_once
 from pipelines.qa import MAX_POINT_LABEL_CHARS, MAX_POINTS, QaPoint, keep_known_point_tags
 from pixmo_formats.coords import percent_text, round_percent, to_pixels
 
@@ -22,21 +24,12 @@ MAX_QUESTION_CHARS = 2000
 def ask_thread_start(
     *, assignment: Assignment, annotator: User, question: str, client_uuid: uuid.UUID, points: list | None = None
 ) -> tuple[AskThread, bool]:
-    existing = AskThread.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        if existing.annotator_id != annotator.pk:
-            raise Conflict("this client UUID was already used by another annotator")
-        return existing, False
     if assignment.project.kind != ProjectKind.ASK:
         raise ServiceError("questions belong to ask projects only")
     question = _checked_text(question, what="question")
     stored_points = _checked_points(points or [], image=assignment.work_item.image)
-    try:
-        with transaction.atomic():
-            thread = _start(assignment, annotator, question, client_uuid, stored_points)
-    except IntegrityError:
-        return AskThread.objects.get(client_uuid=client_uuid), False
-    return thread, True
+    return submit_once(find=AskThread.objects.filter(client_uuid=client_uuid).first, annotator=annotator,
+                       create=lambda: _start(assignment, annotator, question, client_uuid, stored_points))
 
 
 def _start(assignment, annotator, question, client_uuid, points) -> AskThread:
@@ -92,14 +85,8 @@ def ask_thread_accept(*, thread: AskThread, annotator: User, edited_answer: str 
 
 def _request_answer(thread: AskThread) -> AskTurn:
     turn = _append(thread, role=AskTurnRole.ANSWER, text="", status=AskTurnStatus.PENDING)
-    transaction.on_commit(lambda: _enqueue_answer(turn.pk))
+    pipeline_dispatch(target_type="ask_turn", target_id=turn.pk)
     return turn
-
-
-def _enqueue_answer(turn_id: int) -> None:
-    from annotation_app.tasks import ask_answer_enqueue
-
-    ask_answer_enqueue(turn_id=turn_id)
 
 
 def _append(thread: AskThread, *, role: str, text: str, status: str = AskTurnStatus.READY) -> AskTurn:

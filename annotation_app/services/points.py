@@ -3,12 +3,11 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-
-from annotation_app.errors import Conflict, ServiceError
+from annotation_app.errors import ServiceError
 from annotation_app.models import Assignment, PointSet, ProjectKind, User
 from annotation_app.services.assignments import assignment_finish, assignment_lock_for_submission
 from annotation_app.services.audit import audit_log
+from annotation_app.services.idempotency import submit_once
 from pixmo_formats.coords import round_pixels, to_percent
 
 MAX_POINTS_PER_SET = 500
@@ -41,7 +40,6 @@ def points_to_record(*, points_px: list[tuple[float, float]], width: int, height
     return records
 
 
-@transaction.atomic
 def point_sets_submit(
     *, assignment: Assignment, annotator: User, point_sets: list[PointSetInput], finish: bool = True
 ) -> list[PointSet]:
@@ -51,19 +49,19 @@ def point_sets_submit(
         raise ServiceError("point sets belong to pointing projects only")
     if not point_sets:
         raise ServiceError("send at least one point set (or an explicit 'not present')")
-    stored = list(PointSet.objects.filter(client_uuid__in=[ps.client_uuid for ps in point_sets]))
-    if stored:
-        if any(row.annotator_id != annotator.pk for row in stored):
-            raise Conflict("these client UUIDs were already used by another annotator")
-        return stored
+    uuids = [ps.client_uuid for ps in point_sets]
+    rows, _ = submit_once(
+        find=lambda: list(PointSet.objects.filter(client_uuid__in=uuids)) or None, annotator=annotator,
+        create=lambda: _store(assignment, annotator, point_sets, finish=finish),
+    )
+    return rows
+
+
+def _store(assignment: Assignment, annotator: User, point_sets: list[PointSetInput], *, finish: bool) -> list[PointSet]:
     assignment = assignment_lock_for_submission(assignment=assignment, annotator=annotator)
-    image = assignment.work_item.image
+    project, image = assignment.project, assignment.work_item.image
     rows = [_point_set(assignment, annotator, project, image, ps) for ps in point_sets]
-    try:
-        with transaction.atomic():
-            PointSet.objects.bulk_create(rows)
-    except IntegrityError:
-        raise Conflict("a point set with one of these client UUIDs already exists") from None
+    PointSet.objects.bulk_create(rows)
     if finish:
         assignment_finish(assignment=assignment)
     audit_log(actor=annotator, action="points.submit", target=assignment, sets=len(rows))
