@@ -24,6 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 import torch
 
+from training import presets
 from training.preprocessor import ImagePreprocessor, ImageTokenIds, PreprocessorConfig, resize_and_pad
 
 
@@ -77,10 +78,9 @@ def bench_preprocessing(n_images: int) -> float:
 
 
 def bench_training(steps: int, release: str, out: str) -> dict:
-    from training.config import TrainConfig
     from training.train import train
 
-    config = TrainConfig.preset("tiny")
+    config = presets.run("tiny")
     config.steps = steps
     records = train(config, [release], out)[3:]  # drop warm-up steps
     tok_s = statistics.median(r["tokens_per_s"] for r in records)
@@ -101,13 +101,12 @@ def bench_packing(release: str, n_images: int = 32) -> None:
     from PIL import Image
 
     from pixmo_builders.reader import iter_samples
-    from training.config import TrainConfig
     from training.formatting import format_example
     from training.language import load_tokenizer_for
     from training.model import MolmoForCausalLM
     from training.packing import pack, tokenize_example
 
-    config = TrainConfig.preset("tiny")
+    config = presets.run("tiny")
     model = MolmoForCausalLM.from_parts(config.model)
     tok = load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
     pre = ImagePreprocessor(model.config.parts.preprocessor, tok.image_ids)
@@ -146,7 +145,7 @@ def main() -> None:
         release = str(Path(tmp) / "clocks")
         write_clocks_release(n=256, location=release, size=192, shard_max_samples=32)
         pre_rate = bench_preprocessing(args.images)
-        tiny_pre = ImagePreprocessor(PreprocessorConfig.tiny(), ImageTokenIds(1, 2, 3, 4))
+        tiny_pre = ImagePreprocessor(presets.preprocessor("tiny"), ImageTokenIds(1, 2, 3, 4))
         im = np.random.default_rng(0).integers(0, 256, (192, 192, 3), dtype=np.uint8)
         t0 = time.perf_counter()
         for _ in range(200):

@@ -35,9 +35,3 @@ class TrainConfig:
         if self.precision not in ("auto", "bf16", "fp32"):
             raise ValueError(f"precision={self.precision!r} must be auto, bf16 or fp32")
 
-    @classmethod
-    def preset(cls, name: str) -> TrainConfig:
-        """`training.presets.run(name)`; kept for bench/train.py, new code calls presets directly."""
-        from training.presets import run  # presets imports this module
-
-        return run(name)

@@ -68,13 +68,6 @@ class PreprocessorConfig:
     def margin_px(self) -> int:  # both sides together
         return 2 * self.margin_patches * self.patch_px
 
-    @classmethod
-    def tiny(cls) -> PreprocessorConfig:
-        """`training.presets.preprocessor("tiny")`; kept for bench/train.py."""
-        from training.presets import preprocessor  # presets imports this module
-
-        return preprocessor("tiny")
-
 
 @dataclass
 class ImageTokenIds:
