@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from annotation_app import views
+from annotation_app.security.csp_report import csp_report
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,5 +13,6 @@ urlpatterns = [
     path("dashboard/", include("annotation_app.dashboard.urls")),
     path("work/", include("annotation_app.ui.urls")),
     path("admin/", admin.site.urls),
+    path("csp-report/", csp_report, name="csp-report"),
     re_path(r"^media/(?P<path>.+)$", views.protected_media, name="media"),
 ]

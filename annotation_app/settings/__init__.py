@@ -10,5 +10,6 @@ reads them from the same environment (see `pipelines/__init__.py`), in workers a
 
 from .base import *  # noqa: F401,F403
 from .database import *  # noqa: F401,F403
+from .security import *  # noqa: F401,F403
 from .storage import *  # noqa: F401,F403
 from .tasks import *  # noqa: F401,F403

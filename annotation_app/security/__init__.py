@@ -1,0 +1,1 @@
+"""HTTP security: the Content-Security-Policy header and its report endpoint, trusted proxies."""
