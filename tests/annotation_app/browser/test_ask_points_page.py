@@ -31,7 +31,8 @@ def test_point_ask_insert_tags_and_accept(page, pipeline_in_memory):
     login(page, UserFactory())
     page.goto(f"/work/{project.pk}/")
     expect(page.locator("#workspace")).to_be_visible()
-    page.wait_for_function("document.getElementById('image').complete")
+    # Playwright's wait_for_function evaluates a string, which the policy (no 'unsafe-eval') refuses.
+    expect(page.locator("#image")).to_have_js_property("complete", True)
 
     click_image(page, *SIGN)
     page.locator("#ask-points li").nth(0).locator("input").fill("the white sign")

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from annotation_app.models import Recording
 from annotation_app.models.work import AssignmentStatus
 from devtools.speech import make_silence
-from tests.annotation_app.browser.conftest import DESKTOP, launch_chromium, login, scene_png, screenshot
+from tests.annotation_app.browser.conftest import launch_chromium, login, scene_png, screenshot
+from tests.annotation_app.browser_support import open_page
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory, WorkItemFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -199,18 +200,18 @@ def test_a_silent_microphone_raises_the_silence_warning(playwright, live_server,
     user = UserFactory()
     browser = launch_chromium(playwright, microphone_wav=make_silence(tmp_path / "silence.wav", seconds=20))
     try:
-        page = browser.new_context(viewport=DESKTOP, base_url=live_server.url).new_page()
-        login(page, user)
-        page.goto(f"/work/{project.pk}/")
-        expect(page.locator("#workspace")).to_be_visible()
-        page.click("#record")
-        expect(page.locator("#silence")).to_be_hidden()
-        expect(page.locator("#silence")).to_be_visible(timeout=10_000)  # after a few seconds of silence
-        expect(page.locator("#submit")).to_be_disabled()
-        screenshot(page, "caption-silence-warning")
-        page.click("#stop")
-        expect(page.locator("#silence")).to_be_hidden()
-        expect(page.locator("#submit")).to_be_disabled()  # below the 30 s minimum
-        expect(page.locator("#submit-hint")).to_contain_text("at least 0:30")
+        with open_page(browser, live_server) as page:
+            login(page, user)
+            page.goto(f"/work/{project.pk}/")
+            expect(page.locator("#workspace")).to_be_visible()
+            page.click("#record")
+            expect(page.locator("#silence")).to_be_hidden()
+            expect(page.locator("#silence")).to_be_visible(timeout=10_000)  # after a few seconds of silence
+            expect(page.locator("#submit")).to_be_disabled()
+            screenshot(page, "caption-silence-warning")
+            page.click("#stop")
+            expect(page.locator("#silence")).to_be_hidden()
+            expect(page.locator("#submit")).to_be_disabled()  # below the 30 s minimum
+            expect(page.locator("#submit-hint")).to_contain_text("at least 0:30")
     finally:
         browser.close()

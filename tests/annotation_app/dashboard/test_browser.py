@@ -51,6 +51,9 @@ def test_every_page_with_seeded_data(page, django_user_model):
         charts_drawn(page, charts)
         shoot(page, name)
     expect(page.locator("#leaderboard tbody tr").first).to_contain_text("molmo-7b-d")
+    page.select_option("select[data-autosubmit]", index=1)  # choosing a project filters the board
+    page.wait_for_url("**/dashboard/leaderboard/?project=*")
+    charts_drawn(page, 1)
 
     page.goto("/dashboard/releases/")
     page.locator("details summary").first.click()
