@@ -1,8 +1,10 @@
 """The Celery app: queues `asr`, `llm`, `default`; settings come from Django's CELERY_* values."""
 
+import logging
 import os
+import threading
 
-from celery import Celery
+from celery import Celery, bootsteps
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_app.settings")
@@ -11,6 +13,46 @@ app = Celery("pixmo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("asr"), Queue("llm"))
 app.autodiscover_tasks(["annotation_app"])
+
+logger = logging.getLogger("pixmo.worker")
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Each worker writes its heartbeat row from a thread of its own, every
+    PIXMO_WORKER_HEARTBEAT_SECONDS, also while a long task holds the worker's main loop (solo
+    pool); the sweeper takes a worker silent for three beats for dead."""
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.stopped = threading.Event()
+        self.thread = None
+
+    def start(self, worker):
+        self.thread = threading.Thread(target=self._run, args=(worker,), name="pixmo-heartbeat", daemon=True)
+        self.thread.start()
+
+    def stop(self, worker):
+        self.stopped.set()
+
+    def _run(self, worker) -> None:
+        from django.conf import settings
+        from django.db import connection
+
+        from annotation_app.services.pipeline_jobs import worker_heartbeat_record
+
+        queues = sorted(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
+        while True:
+            try:
+                worker_heartbeat_record(hostname=worker.hostname, queues=queues)
+            except Exception as error:  # noqa: BLE001 - the database is away for a moment; beat again later
+                logger.warning("heartbeat.failed reason=%s: %s", type(error).__name__, error)
+            finally:
+                connection.close()
+            if self.stopped.wait(settings.PIXMO_WORKER_HEARTBEAT_SECONDS):
+                return
+
+
+app.steps["worker"].add(Heartbeat)
 
 
 def _ensure_filesystem_broker_folders() -> None:

@@ -6,15 +6,13 @@ by name through `services.dispatch` and never import this module. Long model tas
 under a unique key, so a redelivery never duplicates.
 """
 
-import socket
-
 from celery import Task, shared_task
 from django.db import OperationalError
 
 from annotation_app.models import AskTurn, CaptionVersion, DatasetRelease, Recording
 from annotation_app.services import pipeline_steps as steps
 from annotation_app.services.assignments import assignments_expire
-from annotation_app.services.pipeline_jobs import worker_heartbeat_record
+from annotation_app.services.pipeline_jobs import pipeline_jobs_sweep
 from annotation_app.services.releases import release_export_run
 
 RETRY = {"autoretry_for": (OperationalError, ConnectionError, TimeoutError), "retry_backoff": True,
@@ -72,7 +70,10 @@ def capqa_generate_task(self, *, caption_version_id: int) -> None:
         steps.capqa_generate(version=version)
 
 
-@shared_task(name="annotation_app.tasks.release_export_task", acks_late=True, reject_on_worker_lost=True,
+# Acknowledged on receipt: an export may run for hours, longer than the broker's visibility timeout,
+# and must never be handed to a second worker while the first still writes. One whose worker died
+# is resumed by requesting the same release again (it picks up the shards already written).
+@shared_task(name="annotation_app.tasks.release_export_task", acks_late=False,
              soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
 def release_export_task(*, release_id: int) -> None:
     release = DatasetRelease.objects.filter(pk=release_id).first()
@@ -85,6 +86,6 @@ def assignments_expire_task() -> int:
     return assignments_expire()
 
 
-@shared_task(name="annotation_app.tasks.worker_heartbeat_task", ignore_result=True)
-def worker_heartbeat_task() -> None:
-    worker_heartbeat_record(hostname=socket.gethostname(), queues=["default"])
+@shared_task(name="annotation_app.tasks.pipeline_jobs_sweep_task", ignore_result=True)
+def pipeline_jobs_sweep_task() -> int:
+    return pipeline_jobs_sweep()

@@ -21,6 +21,13 @@ class PipelineJob(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The broker is a doorbell: these say whether (and as which task) the job was rung in, and
+    # which worker picked it up, so the sweeper can tell a live job from a stranded one.
+    task_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # null: not yet sent
+    send_error = models.CharField(max_length=500, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    resends = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-queued_at"]

@@ -14,14 +14,13 @@ from django.utils import timezone
 
 from annotation_app.models import PipelineJob, WorkerHeartbeat
 from annotation_app.models.jobs import JobStatus
+from annotation_app.services.pipeline_jobs import pipeline_jobs_stuck
 
 logger = logging.getLogger("pixmo.dashboard")
 
 QUEUES = ("asr", "llm", "default")
 # Which stages run on which model family, for the throughput chart.
 STAGE_FAMILY = {"validate": "ASR", "transcribe": "ASR", "refine": "LLM", "answer": "LLM", "capqa": "LLM"}
-# A worker that has not reported for this long is shown as stale (beat sends one every 30 s).
-HEARTBEAT_STALE_S = 120
 FAILED_SHOWN = 100
 
 
@@ -83,7 +82,7 @@ def worker_heartbeats(*, now: datetime | None = None) -> list[dict]:
     return [
         {"hostname": hb.hostname, "queues": hb.queues, "seen_at": hb.seen_at,
          "age_s": (now - hb.seen_at).total_seconds(),
-         "stale": (now - hb.seen_at).total_seconds() > HEARTBEAT_STALE_S}
+         "stale": (now - hb.seen_at).total_seconds() > 3 * settings.PIXMO_WORKER_HEARTBEAT_SECONDS}
         for hb in WorkerHeartbeat.objects.order_by("-seen_at")
     ]
 
@@ -124,6 +123,8 @@ def pipeline_health() -> dict:
         "states": job_state_counts(),
         "running": running_jobs(),
         "failed": failed_jobs(),
+        "stuck": pipeline_jobs_stuck(),
+        "sweep_every_s": settings.CELERY_BEAT_SCHEDULE["pipeline-jobs-sweep"]["schedule"],
         "workers": worker_heartbeats(),
         "throughput": model_throughput(),
     }

@@ -10,13 +10,17 @@ output under a unique key.
 """
 
 import logging
+import uuid
 from collections.abc import Callable
 
 from celery import chain
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
 
 from annotation_app.celery import app
 from annotation_app.models import PipelineJob
+from annotation_app.models.jobs import JobStatus
 
 logger = logging.getLogger("pixmo.dispatch")
 
@@ -39,18 +43,30 @@ TARGET_KWARG = {"recording": "recording_id", "ask_turn": "ask_turn_id", "caption
 RELEASE_EXPORT_TASK = _TASK.format("release_export_task")
 
 
-def pipeline_dispatch(*, target_type: str, target_id: int, from_stage: str | None = None) -> None:
+def pipeline_dispatch(*, target_type: str, target_id: int, from_stage: str | None = None,
+                      resend: bool = False) -> None:
     """Queue a target's stages from `from_stage` (default: the first) on; sends after commit.
 
-    Call it inside the transaction that wrote the target: the job rows commit with it.
+    Call it inside the transaction that wrote the target: the job rows commit with it. Each stage's
+    task id is chosen here and stored on its row, so the sweeper can look for it in the broker.
+    `resend` puts rows that exist already back to `queued` under the new task ids (a retry, or
+    the sweeper re-sending a stranded job).
     """
     stages = pipeline_stages(target_type=target_type, from_stage=from_stage)
+    task_ids = {stage: str(uuid.uuid4()) for stage in stages}
     PipelineJob.objects.bulk_create(  # one statement; a job row that exists already is kept
-        [PipelineJob(stage=stage, target_type=target_type, target_id=target_id) for stage in stages],
+        [PipelineJob(stage=stage, target_type=target_type, target_id=target_id, task_id=task_ids[stage])
+         for stage in stages],
         ignore_conflicts=True,
     )
-    send_on_commit(lambda: _send_chain(target_type, target_id, stages),
-                   what=f"{target_type}={target_id} stages={','.join(stages)}")
+    if resend:
+        PipelineJob.objects.filter(target_type=target_type, target_id=target_id, stage__in=stages).update(
+            task_id=Case(*[When(stage=stage, then=Value(tid)) for stage, tid in task_ids.items()]),
+            status=JobStatus.QUEUED, error="", sent_at=None, send_error="", worker="",
+        )
+    send_on_commit(lambda: _send_chain(target_type, target_id, task_ids),
+                   what=f"{target_type}={target_id} stages={','.join(stages)}",
+                   on_error=lambda error: _note_unsent(target_type, target_id, task_ids, error))
 
 
 def pipeline_stages(*, target_type: str, from_stage: str | None = None) -> tuple[str, ...]:
@@ -77,8 +93,20 @@ def send_on_commit(send: Callable[[], object], *, what: str,
     transaction.on_commit(run)
 
 
-def _send_chain(target_type: str, target_id: int, stages: tuple[str, ...]) -> None:
+def _send_chain(target_type: str, target_id: int, task_ids: dict[str, str]) -> None:
     kwargs = {TARGET_KWARG[target_type]: target_id}
     signatures = [app.signature(STAGE_TASK_NAMES[(stage, target_type)], kwargs=kwargs, immutable=True)
-                  for stage in stages]
+                  .set(task_id=task_id) for stage, task_id in task_ids.items()]
     (chain(*signatures) if len(signatures) > 1 else signatures[0]).apply_async()
+    try:
+        PipelineJob.objects.filter(task_id__in=task_ids.values()).update(sent_at=timezone.now(), send_error="")
+    except DatabaseError as error:  # sent, but not noted: the sweeper finds the task in the broker
+        logger.warning("dispatch.unnoted %s=%s reason=%s", target_type, target_id, error)
+
+
+def _note_unsent(target_type: str, target_id: int, task_ids: dict[str, str], error: Exception) -> None:
+    reason = f"not yet sent: the broker refused it ({type(error).__name__}: {error})"[:500]
+    try:
+        PipelineJob.objects.filter(task_id__in=task_ids.values(), sent_at__isnull=True).update(send_error=reason)
+    except DatabaseError as db_error:
+        logger.warning("dispatch.unnoted %s=%s reason=%s", target_type, target_id, db_error)

@@ -14,7 +14,12 @@ from annotation_app.models.ask import AskTurnStatus
 from annotation_app.models.captions import RecordingStatus
 from annotation_app.services import pipeline_results as results
 from annotation_app.services.ask_context import ask_answer_generate
-from annotation_app.services.pipeline_jobs import pipeline_job_done, pipeline_job_fail, pipeline_job_start
+from annotation_app.services.pipeline_jobs import (
+    pipeline_job_done,
+    pipeline_job_fail,
+    pipeline_job_skip,
+    pipeline_job_start,
+)
 from pipelines.audio import AudioPolicy, AudioReport, analyse_audio, check_transcript_audio
 from pipelines.errors import PipelineError
 
@@ -30,6 +35,7 @@ def recording_validate(*, recording: Recording) -> None:
     """Decode and measure the audio; an AudioDecodeError propagates (the bytes will not decode
     better next time), and the task's on_failure stores its sentence."""
     if recording.status not in (RecordingStatus.RECEIVED, RecordingStatus.FAILED):
+        pipeline_job_skip(stage="validate", target_type="recording", target_id=recording.pk)
         return
     job = pipeline_job_start(stage="validate", target_type="recording", target_id=recording.pk)
     started = time.perf_counter()
@@ -54,6 +60,7 @@ def recording_transcribe(*, recording: Recording) -> None:
     transcriber = get_transcriber()
     key = results.model_key(identity=transcriber.backend.identity, params=transcriber.settings.decoding_params())
     if Transcript.objects.filter(recording=recording, model_key=key).exists():
+        pipeline_job_skip(stage="transcribe", target_type="recording", target_id=recording.pk)
         return
     job = pipeline_job_start(stage="transcribe", target_type="recording", target_id=recording.pk)
     policy = audio_policy(recording.work_item.project)
@@ -129,6 +136,7 @@ def _latest_per_recording(work_item_id: int) -> list[Transcript]:
 
 def ask_answer(*, turn: AskTurn) -> None:
     if turn.status == AskTurnStatus.READY:
+        pipeline_job_skip(stage="answer", target_type="ask_turn", target_id=turn.pk)
         return
     job = pipeline_job_start(stage="answer", target_type="ask_turn", target_id=turn.pk)
     started = time.perf_counter()
@@ -148,6 +156,7 @@ def capqa_generate(*, version: CaptionVersion) -> None:
     key = (f"v{version.pk}:{results.model_key(identity=model.identity, params={})}:"
            f"{capqa_prompt().sha256[:16]}")[:KEY_LIMIT]
     if CapQADialogue.objects.filter(generate_key=key).exists():
+        pipeline_job_skip(stage="capqa", target_type="caption_version", target_id=version.pk)
         return
     job = pipeline_job_start(stage="capqa", target_type="caption_version", target_id=version.pk)
     dialogue = generate_capqa(caption=version.text, chat_model=model)

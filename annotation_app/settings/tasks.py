@@ -17,8 +17,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    # A message a dead worker took comes back after this many seconds; it must outlast the longest
+    # model task (CELERY_TASK_TIME_LIMIT), or a slow task would be handed out twice.
+    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900)}
 )
+# A send while the broker is down gives up after about a second; the job row keeps the work and
+# the sweeper sends it when the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -38,13 +44,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "annotation_app.tasks.assignments_expire_task",
         "schedule": env_int("PIXMO_LEASE_SWEEP_SECONDS", 60),
     },
-    "worker-heartbeat": {
-        "task": "annotation_app.tasks.worker_heartbeat_task",
-        "schedule": 30,
+    "pipeline-jobs-sweep": {
+        "task": "annotation_app.tasks.pipeline_jobs_sweep_task",
+        "schedule": env_int("PIXMO_JOB_SWEEP_SECONDS", 60),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# The job table is the truth and the broker a doorbell. Every worker writes a heartbeat row every
+# PIXMO_WORKER_HEARTBEAT_SECONDS; one silent for three beats is taken for dead. The sweeper (beat,
+# every PIXMO_JOB_SWEEP_SECONDS) re-sends a job that is
+#   - queued and never sent (the broker was down) for PIXMO_JOB_SEND_GRACE_SECONDS,
+#   - queued, sent that long ago, and its task is in no broker queue and with no worker,
+#   - running on a worker that is dead, or running past CELERY_TASK_TIME_LIMIT + 60 s,
+#   - queued or running for PIXMO_JOB_STUCK_SECONDS on a broker whose queues cannot be read.
+# A job re-sent twice still produces one result: every stage stores under a unique key.
+PIXMO_WORKER_HEARTBEAT_SECONDS = env_int("PIXMO_WORKER_HEARTBEAT_SECONDS", 20)
+PIXMO_JOB_SEND_GRACE_SECONDS = env_int("PIXMO_JOB_SEND_GRACE_SECONDS", 60)
+PIXMO_JOB_STUCK_SECONDS = env_int("PIXMO_JOB_STUCK_SECONDS", 30 * 60)
 
 # Work leases: an assignment lives this long unless a heartbeat renews it.
 PIXMO_LEASE_SECONDS = env_int("PIXMO_LEASE_SECONDS", 15 * 60)

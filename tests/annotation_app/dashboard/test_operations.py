@@ -21,7 +21,7 @@ def test_admin_retries_a_failed_job(seeded, client_as, admin_user, django_captur
     assert (job.status, job.error) == ("queued", "")
     assert len(callbacks) == 1  # the re-enqueue, sent only after commit
     again = client_as(admin_user).post(reverse("dashboard:pipeline-retry", args=[job.pk]), follow=True)
-    assert "only failed jobs are retried" in again.content.decode()
+    assert "only failed or stuck jobs are retried" in again.content.decode()
 
 
 def test_queue_depth_is_read_from_redis(settings):

@@ -1,0 +1,73 @@
+"""What the broker holds: the ids of the tasks waiting in its queues or taken by a worker.
+
+The sweeper asks this before it re-sends a job, so a job whose task is only waiting its turn in
+a long queue is left alone. Readable for the two brokers we run (Redis and the embedded
+filesystem broker); for any other, or a queue too long to read cheaply, the answer is None
+("cannot tell") and the sweeper falls back to the job's age.
+"""
+
+import json
+import logging
+from pathlib import Path
+
+from django.conf import settings
+
+from annotation_app.celery import app
+
+logger = logging.getLogger("pixmo.dispatch")
+
+QUEUES = ("default", "asr", "llm")
+READ_LIMIT = 20_000  # messages per queue; a longer queue is not read (None)
+REDIS_UNACKED = "unacked"  # kombu's Redis transport keeps delivered, unacknowledged messages here
+
+
+def broker_task_ids() -> set[str] | None:
+    """Task ids in the broker's queues or delivered and not yet acknowledged; None: cannot tell."""
+    url = settings.CELERY_BROKER_URL
+    try:
+        if url.startswith("redis"):
+            return _redis_task_ids()
+        if url.startswith("filesystem"):
+            return _folder_task_ids(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
+    except Exception as error:  # noqa: BLE001 - an unreachable broker is "cannot tell", never a crash
+        logger.warning("broker.unreadable reason=%s: %s", type(error).__name__, error)
+    return None
+
+
+def _redis_task_ids() -> set[str] | None:
+    with app.connection_for_read(url=settings.CELERY_BROKER_URL) as connection:
+        client = connection.default_channel.client
+        ids: set[str] = set()
+        for queue in QUEUES:
+            # kombu's priority steps store a queue under its name and name + separator + step
+            for key in [queue, *client.keys(f"{queue}\x06\x16*")]:
+                if client.llen(key) > READ_LIMIT:
+                    return None
+                ids |= {_message_id(raw) for raw in client.lrange(key, 0, -1)}
+        if client.hlen(REDIS_UNACKED) > READ_LIMIT:
+            return None
+        for raw in client.hvals(REDIS_UNACKED):
+            ids.add(_message_id(json.dumps(json.loads(raw)[0])))
+    return ids - {""}
+
+
+def _folder_task_ids(folder: Path) -> set[str] | None:
+    if not folder.is_dir():
+        return set()
+    files = list(folder.iterdir())
+    if len(files) > READ_LIMIT:
+        return None
+    ids = set()
+    for path in files:
+        try:
+            ids.add(_message_id(path.read_bytes()))
+        except OSError:  # consumed between the listing and the read
+            continue
+    return ids - {""}
+
+
+def _message_id(raw: bytes | str) -> str:
+    try:
+        return str(json.loads(raw).get("headers", {}).get("id", ""))
+    except (ValueError, AttributeError):
+        return ""
