@@ -30,6 +30,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Under /api/, error pages Django renders itself (unknown path, 500) answer JSON too.
+    "annotation_app.api.errors.ApiJsonErrorsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -74,6 +76,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # An upload is an audio receipt of at most a few minutes; the limit is named in the error.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The image upload takes up to 200 files at once (Django's default stops at 100).
+DATA_UPLOAD_MAX_NUMBER_FILES = 200
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -85,6 +89,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "annotation_app.api.errors.exception_handler",
+    # Strict JSON, at most 32 levels deep, and both under DATA_UPLOAD_MAX_MEMORY_SIZE.
+    "DEFAULT_PARSER_CLASSES": [
+        "annotation_app.api.parsers.LimitedJSONParser",
+        "annotation_app.api.parsers.LimitedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 
 SPECTACULAR_SETTINGS = {
