@@ -4,15 +4,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation_app.api.serializers import AssignmentOutput
+from annotation_app.models.work import AssignmentStatus
 from annotation_app.selectors.assignments import assignment_get_own, assignments_of
 from annotation_app.services.assignments import assignment_heartbeat, assignment_skip, problem_report_create
 
 
 class AssignmentListApi(APIView):
-    @extend_schema(responses=AssignmentOutput(many=True))
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=AssignmentStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses=AssignmentOutput(many=True))
     def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         assignments = assignments_of(annotator=request.user)
-        if status_filter := request.query_params.get("status"):
+        if status_filter := filters.validated_data.get("status"):
             assignments = assignments.filter(status=status_filter)
         return Response(AssignmentOutput(assignments[:200], many=True).data)
 

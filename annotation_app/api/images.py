@@ -1,5 +1,5 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,10 +15,15 @@ MAX_FILES_PER_UPLOAD = 200
 class ImageListApi(APIView):
     permission_classes = [IsReviewer]
 
-    @extend_schema(responses=ImageOutput(many=True))
+    class FilterSerializer(serializers.Serializer):
+        topic = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses=ImageOutput(many=True))
     def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         images = Image.objects.order_by("-id")
-        if topic := request.query_params.get("topic"):
+        if topic := filters.validated_data.get("topic"):
             images = images.filter(topics__contains=[topic]) if _json_contains_supported() else images
         return Response(ImageOutput(images[:200], many=True).data)
 
@@ -43,8 +48,9 @@ class ImageUploadApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request):
-        data = self.InputSerializer(data={**request.data.dict(), "files": request.FILES.getlist("files"),
-                                          "topics": request.data.getlist("topics")})
+        # request.data holds the form fields and the files (repeated names are lists); an
+        # empty body is a plain dict, so the serializer's "required" message names what is missing.
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         sources = [
@@ -52,4 +58,8 @@ class ImageUploadApi(APIView):
             for f in values["files"]
         ]
         summary = images_import(sources=sources, imported_by=request.user, project=values.get("project"))
+        if summary.refused and not summary.images:
+            name, reason = summary.refused[0]
+            detail = f"no image was imported: {name}: {reason}"
+            return Response({"detail": detail, **summary.as_dict()}, status=status.HTTP_400_BAD_REQUEST)
         return Response(summary.as_dict())

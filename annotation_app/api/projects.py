@@ -4,28 +4,35 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation_app.api.permissions import IsPixmoAdmin
-from annotation_app.api.serializers import AssignmentOutput, ProjectOutput
+from annotation_app.api.serializers import AssignmentOutput, LabelField, ProjectOutput
 from annotation_app.models import Image, ProjectKind
 from annotation_app.selectors.projects import project_get_visible, projects_visible_to
 from annotation_app.services.assignments import assignment_claim
+from annotation_app.services.points import MAX_LABEL_LENGTH
 from annotation_app.services.projects import project_add_images, project_create
 
 
 class ProjectListApi(APIView):
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=200)
+        name = LabelField(max_length=200)
         slug = serializers.SlugField(max_length=80)
         kind = serializers.ChoiceField(choices=ProjectKind.choices)
-        instructions = serializers.CharField(required=False, allow_blank=True, default="")
+        instructions = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="")
         overlap_k = serializers.IntegerField(min_value=1, max_value=20, default=1)
-        min_duration_s = serializers.FloatField(min_value=0, default=60.0)
-        target_duration_s = serializers.FloatField(min_value=0, default=90.0)
-        max_duration_s = serializers.FloatField(min_value=1, default=300.0)
-        labels = serializers.ListField(child=serializers.CharField(max_length=300), default=list)
+        # Seconds of audio; a recording is at most an hour (RecordingCreateApi's client_duration_s).
+        min_duration_s = serializers.FloatField(min_value=0, max_value=3600, default=60.0)
+        target_duration_s = serializers.FloatField(min_value=0, max_value=3600, default=90.0)
+        max_duration_s = serializers.FloatField(min_value=1, max_value=3600, default=300.0)
+        labels = serializers.ListField(child=LabelField(max_length=MAX_LABEL_LENGTH), default=list, max_length=1000)
 
         def validate(self, data):
-            if data["min_duration_s"] > data["max_duration_s"]:
+            low, target, high = data["min_duration_s"], data["target_duration_s"], data["max_duration_s"]
+            if low > high:
                 raise serializers.ValidationError("min_duration_s must not exceed max_duration_s")
+            if not low <= target <= high:
+                raise serializers.ValidationError(
+                    f"target_duration_s ({target:g} s) must lie between min_duration_s ({low:g} s) "
+                    f"and max_duration_s ({high:g} s)")
             return data
 
     def get_permissions(self):
@@ -53,7 +60,9 @@ class ProjectImagesApi(APIView):
     permission_classes = [IsPixmoAdmin]
 
     class InputSerializer(serializers.Serializer):
-        image_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=100_000)
+        # Ids are bigint primary keys: 1 to 2**63 - 1.
+        image_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                          min_length=1, max_length=100_000)
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request, project_id: int):

@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from annotation_app.api.permissions import IsReviewer
 from annotation_app.models import DatasetRelease
+from annotation_app.models.releases import ReleaseStatus
 
 
 class ReleaseOutput(serializers.ModelSerializer):
@@ -19,9 +20,14 @@ class ReleaseOutput(serializers.ModelSerializer):
 class ReleaseListApi(APIView):
     permission_classes = [IsReviewer]
 
-    @extend_schema(responses=ReleaseOutput(many=True))
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=ReleaseStatus.choices, required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses=ReleaseOutput(many=True))
     def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         releases = DatasetRelease.objects.all()
-        if status_filter := request.query_params.get("status"):
+        if status_filter := filters.validated_data.get("status"):
             releases = releases.filter(status=status_filter)
         return Response(ReleaseOutput(releases[:200], many=True).data)

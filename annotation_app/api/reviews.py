@@ -13,12 +13,15 @@ from annotation_app.services.reviews import review_submit
 class ReviewQueueApi(APIView):
     permission_classes = [IsReviewer]
 
-    @extend_schema(responses={200: dict})
+    class FilterSerializer(serializers.Serializer):
+        project = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                           error_messages={"invalid": "project must be a project id"})
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: dict})
     def get(self, request):
-        project_id = request.query_params.get("project")
-        if project_id is not None and not project_id.isdigit():
-            return Response({"detail": "project must be a project id"}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(review_queue(project_id=int(project_id) if project_id else None))
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return Response(review_queue(project_id=filters.validated_data.get("project")))
 
 
 class ReviewCreateApi(APIView):

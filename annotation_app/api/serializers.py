@@ -1,4 +1,7 @@
-"""Output serializers shared by several API classes (inputs live next to their API class)."""
+"""Output serializers and input fields shared by several API classes (inputs live next to their
+API class)."""
+
+import re
 
 from rest_framework import serializers
 
@@ -49,3 +52,45 @@ class AssignmentOutput(serializers.ModelSerializer):
         if compare_is_swapped(assignment=assignment):
             answers.reverse()
         return {"prompt": item.prompt, "category": item.category, "left": answers[0], "right": answers[1]}
+
+
+class NumberField(serializers.FloatField):
+    """A JSON number. DRF's FloatField would read `true` as 1.0 and "12" as 12.0; a coordinate
+    sent as either is a client bug, so it is refused with the field's name."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            kind = "a boolean" if isinstance(data, bool) else f"a {type(data).__name__}"
+            raise serializers.ValidationError(f"{self.field_name} must be a number, not {kind}")
+        return super().to_internal_value(data)
+
+
+# Characters that change how a label looks without being seen: bidi embeddings, overrides and
+# isolates, zero-width space and word joiner, byte-order mark, and C0/C1 controls. Zero-width
+# (non-)joiners stay: Persian and Indic scripts and emoji sequences need them.
+HIDDEN_CHARACTERS = re.compile("[\u0000-\u001f\u007f-\u009f\u200b\u2060\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def refuse_hidden_characters(text: str) -> str:
+    if match := HIDDEN_CHARACTERS.search(text):
+        raise serializers.ValidationError(
+            f"must not contain invisible or direction-changing characters (U+{ord(match.group()):04X})")
+    return text
+
+
+class LabelField(serializers.CharField):
+    """A one-line label people see and models read: no hidden or direction-changing characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(refuse_hidden_characters)
+
+
+class ClientUuidField(serializers.UUIDField):
+    """The browser's submission key, sent as a UUID string. DRF would also read an integer as
+    UUID(int=…), so 1, 2, 3 from two clients would collide."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"{self.field_name} must be a UUID string")
+        return super().to_internal_value(data)

@@ -48,6 +48,13 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=models.Q(min_duration_s__lte=models.F("max_duration_s")),
                 name="project_duration_window_ordered",
+                violation_error_message="the minimum duration must not exceed the maximum duration",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_duration_s__lte=models.F("target_duration_s"),
+                                   target_duration_s__lte=models.F("max_duration_s")),
+                name="project_duration_target_in_window",
+                violation_error_message="the target duration must lie between the minimum and maximum durations",
             ),
         ]
 

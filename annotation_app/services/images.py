@@ -141,6 +141,9 @@ def image_sources_from_url_file(*, path: Path, allowed_networks: tuple[str, ...]
 
 def _url_loader(url: str, allowed_networks: tuple[str, ...]) -> Callable[[], bytes]:
     def load() -> bytes:
+        limit = Image._meta.get_field("source_url").max_length
+        if len(url) > limit:
+            raise ImageRefused(f"the URL is {len(url):,} characters long, over the {limit:,}-character limit")
         return url_fetch(
             url,
             max_bytes=settings.PIXMO_MAX_IMAGE_BYTES,
