@@ -2,17 +2,28 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotation_app.api.parsers import LimitedFormParser
+from annotation_app.api.serializers import ClientUuidField, LabelField, NumberField
 from annotation_app.models import AskThread, AskTurn, PointSet, PreferenceJudgment, Recording
 from annotation_app.selectors.assignments import assignment_get_own
 from annotation_app.selectors.media import file_url
-from annotation_app.selectors.submissions import ask_thread_get_visible, recording_caption, recording_get_visible
+from annotation_app.selectors.submissions import (
+    ask_thread_get_visible,
+    recording_caption,
+    recording_get_visible,
+)
 from annotation_app.services.ask import ask_thread_accept, ask_thread_feedback, ask_thread_start
 from annotation_app.services.compare import SCREEN_CHOICES, judgment_submit
-from annotation_app.services.points import PointSetInput, point_sets_submit
+from annotation_app.services.points import (
+    MAX_LABEL_LENGTH,
+    MAX_POINTS_PER_SET,
+    PointSetInput,
+    point_sets_submit,
+)
 from annotation_app.services.recordings import recording_submit
 from pipelines.qa import MAX_POINT_LABEL_CHARS, MAX_POINTS
 
@@ -37,11 +48,17 @@ class RecordingOutput(serializers.ModelSerializer):
     def get_audio_url(self, recording) -> str:
         return file_url(field_file=recording.file)
 
+    # A recording stored by this request has no transcript or caption yet (the tasks that make
+    # them run after commit), so its answer is built without asking the database again.
     def get_transcript(self, recording) -> str | None:
+        if self.context.get("just_stored"):
+            return None
         transcript = recording.transcripts.order_by("-created_at").first()
         return transcript.text if transcript else None
 
     def get_caption(self, recording) -> dict | None:
+        if self.context.get("just_stored"):
+            return None
         caption = recording_caption(recording=recording)
         version = caption.current if caption else None
         if version is None:
@@ -52,11 +69,11 @@ class RecordingOutput(serializers.ModelSerializer):
 class RecordingCreateApi(APIView):
     """Upload a recording; repeating a client UUID returns the first result (200, not 201)."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, LimitedFormParser]
 
     class InputSerializer(serializers.Serializer):
         audio = serializers.FileField()
-        client_uuid = serializers.UUIDField()
+        client_uuid = ClientUuidField()
         client_duration_s = serializers.FloatField(required=False, min_value=0, max_value=3600)
 
     @extend_schema(request=InputSerializer, responses={201: RecordingOutput, 200: RecordingOutput})
@@ -65,7 +82,8 @@ class RecordingCreateApi(APIView):
         data.is_valid(raise_exception=True)
         assignment = assignment_get_own(annotator=request.user, assignment_id=assignment_id)
         recording, created = recording_submit(assignment=assignment, annotator=request.user, **data.validated_data)
-        return Response(RecordingOutput(recording).data, status=_created(created))
+        output = RecordingOutput(recording, context={"just_stored": created})
+        return Response(output.data, status=_created(created))
 
 
 class RecordingDetailApi(APIView):
@@ -81,30 +99,32 @@ class PointSetOutput(serializers.ModelSerializer):
 
 
 class PointSetsCreateApi(APIView):
+    """Store an image's point sets; repeating their client UUIDs returns the stored rows (200)."""
+
     class PointInput(serializers.Serializer):
-        x_px = serializers.FloatField()
-        y_px = serializers.FloatField()
+        x_px = NumberField()  # pixels of the original image
+        y_px = NumberField()
 
     class SetInput(serializers.Serializer):
-        client_uuid = serializers.UUIDField()
-        label = serializers.CharField(max_length=300)
-        points = serializers.ListField(child=serializers.DictField(), default=list, max_length=500)
+        client_uuid = ClientUuidField()
+        label = LabelField(max_length=MAX_LABEL_LENGTH)
+        points = serializers.ListField(child=serializers.DictField(), default=list, max_length=MAX_POINTS_PER_SET)
         not_present = serializers.BooleanField(default=False)
 
     class InputSerializer(serializers.Serializer):
         point_sets = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=100)
         finish = serializers.BooleanField(default=True)
 
-    @extend_schema(request=InputSerializer, responses={201: PointSetOutput(many=True)})
+    @extend_schema(request=InputSerializer, responses={201: PointSetOutput(many=True), 200: PointSetOutput(many=True)})
     def post(self, request, assignment_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         inputs = [self._set(raw) for raw in data.validated_data["point_sets"]]
         assignment = assignment_get_own(annotator=request.user, assignment_id=assignment_id)
-        rows = point_sets_submit(
+        rows, created = point_sets_submit(
             assignment=assignment, annotator=request.user, point_sets=inputs, finish=data.validated_data["finish"]
         )
-        return Response(PointSetOutput(rows, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(PointSetOutput(rows, many=True).data, status=_created(created))
 
     def _set(self, raw: dict) -> PointSetInput:
         one = self.SetInput(data=raw)
@@ -143,12 +163,12 @@ class AskStartApi(APIView):
     """Start a thread; `points` (0–100 percent of the image, optional label) make it a point-explanation."""
 
     class PointInput(serializers.Serializer):
-        x = serializers.FloatField(min_value=0, max_value=100, error_messages=_percent_errors("x", "width"))
-        y = serializers.FloatField(min_value=0, max_value=100, error_messages=_percent_errors("y", "height"))
-        label = serializers.CharField(max_length=MAX_POINT_LABEL_CHARS, required=False, allow_blank=True, default="")
+        x = NumberField(min_value=0, max_value=100, error_messages=_percent_errors("x", "width"))
+        y = NumberField(min_value=0, max_value=100, error_messages=_percent_errors("y", "height"))
+        label = LabelField(max_length=MAX_POINT_LABEL_CHARS, required=False, allow_blank=True, default="")
 
     class InputSerializer(serializers.Serializer):
-        client_uuid = serializers.UUIDField()
+        client_uuid = ClientUuidField()
         question = serializers.CharField(max_length=2000)
         points = serializers.ListField(
             child=serializers.DictField(), default=list, max_length=MAX_POINTS,
@@ -217,7 +237,7 @@ class JudgmentOutput(serializers.ModelSerializer):
 
 class JudgmentCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        client_uuid = serializers.UUIDField()
+        client_uuid = ClientUuidField()
         choice = serializers.ChoiceField(choices=SCREEN_CHOICES)
 
     @extend_schema(request=InputSerializer, responses={201: JudgmentOutput})

@@ -6,7 +6,7 @@ percent of the image), and the accepted answer refers to them with `<point …>`
 import uuid
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, prefetch_related_objects
 
 from annotation_app.errors import Conflict, PermissionDenied, ServiceError
 from annotation_app.models import AskThread, AskTurn, Assignment, ProjectKind, User
@@ -46,7 +46,7 @@ def _start(assignment, annotator, question, client_uuid, points) -> AskThread:
     AskTurn.objects.create(thread=thread, index=0, role=AskTurnRole.QUESTION, text=question)
     _request_answer(thread)
     audit_log(actor=annotator, action="ask.start", target=thread)
-    return thread
+    return _with_turns(thread)
 
 
 @transaction.atomic
@@ -58,7 +58,7 @@ def ask_thread_feedback(*, thread: AskThread, annotator: User, feedback: str) ->
     _append(thread, role=AskTurnRole.FEEDBACK, text=_checked_text(feedback, what="feedback"))
     _request_answer(thread)
     audit_log(actor=annotator, action="ask.feedback", target=thread)
-    return thread
+    return _with_turns(thread)
 
 
 @transaction.atomic
@@ -80,6 +80,13 @@ def ask_thread_accept(*, thread: AskThread, annotator: User, edited_answer: str 
     assignment = assignment_lock_for_submission(assignment=thread.assignment, annotator=annotator)
     assignment_finish(assignment=assignment)
     audit_log(actor=annotator, action="ask.accept", target=thread, edited=edited_answer is not None)
+    return _with_turns(thread)
+
+
+def _with_turns(thread: AskThread) -> AskThread:
+    """Should be called last inside the writing transaction: the turns are loaded before commit,
+    so the answer to the client is built without a query after the write is acknowledged."""
+    prefetch_related_objects([thread], "turns")
     return thread
 
 

@@ -79,8 +79,11 @@ def _claim_statement(*, annotator: User, project: Project) -> Assignment | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    # The item and its image are loaded before commit: the answer to the claimer is built from
+    # them, so no query runs after the lease is acknowledged.
+    item = WorkItem.objects.select_related("image", "compare").get(pk=row[1])
     assignment = Assignment(
-        id=row[0], work_item_id=row[1], project=project, annotator=annotator,
+        id=row[0], work_item=item, project=project, annotator=annotator,
         status=AssignmentStatus.ACTIVE, claimed_at=now, expires_at=expires, heartbeat_at=now,
     )
     assignment._state.adding = False
@@ -94,7 +97,7 @@ def _live_assignment(*, annotator: User, project: Project) -> Assignment | None:
         Assignment.objects.filter(
             annotator=annotator, project=project, status=AssignmentStatus.ACTIVE, expires_at__gt=timezone.now()
         )
-        .select_related("work_item__image")
+        .select_related("project", "work_item__image", "work_item__compare")
         .first()
     )
 
@@ -105,6 +108,7 @@ def _lock_next_item(*, annotator: User, project: Project) -> WorkItem | None:
     return (
         WorkItem.objects.filter(project=project, open_slots__gt=0)
         .exclude(assignments__annotator=annotator)
+        .select_related("image", "compare")
         .order_by("id")
         .first()
     )

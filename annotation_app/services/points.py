@@ -1,5 +1,6 @@
 """Pointing: every instance of a label, stored in pixels and in 0–100 percent of the image."""
 
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -26,7 +27,11 @@ def points_to_record(*, points_px: list[tuple[float, float]], width: int, height
     """Pixels → [{x_px, y_px, x, y}] with x, y in 0–100 percent of width and height (rounded by
     pixmo_formats.coords' rule: percent to 3 decimals, pixels to 2)."""
     records = []
-    for x_px, y_px in points_px:
+    for number, (x_px, y_px) in enumerate(points_px, start=1):
+        for axis, value in (("x_px", x_px), ("y_px", y_px)):
+            # bool is an int in Python; True must not become pixel 1.
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ServiceError(f"{axis} of point {number} must be a finite number of pixels, not {value!r}")
         if not (0 <= x_px <= width and 0 <= y_px <= height):
             raise ServiceError(f"point ({x_px}, {y_px}) lies outside the {width}×{height} px image")
         records.append(
@@ -42,19 +47,19 @@ def points_to_record(*, points_px: list[tuple[float, float]], width: int, height
 
 def point_sets_submit(
     *, assignment: Assignment, annotator: User, point_sets: list[PointSetInput], finish: bool = True
-) -> list[PointSet]:
-    """Store the point sets of one image; repeated client UUIDs return the stored rows."""
+) -> tuple[list[PointSet], bool]:
+    """Store the point sets of one image; repeated client UUIDs return the stored rows with
+    created=False."""
     project = assignment.project
     if project.kind != ProjectKind.POINTS:
         raise ServiceError("point sets belong to pointing projects only")
     if not point_sets:
         raise ServiceError("send at least one point set (or an explicit 'not present')")
     uuids = [ps.client_uuid for ps in point_sets]
-    rows, _ = submit_once(
+    return submit_once(
         find=lambda: list(PointSet.objects.filter(client_uuid__in=uuids)) or None, annotator=annotator,
         create=lambda: _store(assignment, annotator, point_sets, finish=finish),
     )
-    return rows
 
 
 def _store(assignment: Assignment, annotator: User, point_sets: list[PointSetInput], *, finish: bool) -> list[PointSet]:

@@ -169,7 +169,8 @@ def test_points_store_pixels_and_percent(api_for, annotator):
     assert cat.points[0] == {"x_px": 32.0, "y_px": 12.0, "x": 50.0, "y": 25.0}
     assert PointSet.objects.get(label="dog").not_present
     repeat = api_for(annotator).post(url, body, format="json")
-    assert repeat.status_code == 201 and PointSet.objects.count() == 2
+    assert repeat.status_code == 200 and PointSet.objects.count() == 2
+    assert sorted(row["id"] for row in repeat.json()) == sorted(row["id"] for row in response.json())
 
 
 @pytest.mark.parametrize(

@@ -31,9 +31,9 @@ SUBMITS = {
                                                           client_uuid=key)),
     "compare": (PreferenceJudgment, lambda a, u, key: judgment_submit(assignment=a, annotator=u, choice="left",
                                                                       client_uuid=key)),
-    "points": (PointSet, lambda a, u, key: (point_sets_submit(
+    "points": (PointSet, lambda a, u, key: point_sets_submit(
         assignment=a, annotator=u, point_sets=[PointSetInput(client_uuid=key, label="cat", points_px=[(3.0, 4.0)])]
-    ), None)),
+    )),
 }
 
 
@@ -80,8 +80,7 @@ def test_concurrent_duplicates_store_one_row_and_all_return_it(kind, settings, t
     assert not errors, errors
     assert model.objects.count() == 1
     assert len({_pks(result) for result, _ in outcomes}) == 1 and len(outcomes) == COPIES
-    if kind != "points":
-        assert sorted(created for _, created in outcomes) == [False] * (COPIES - 1) + [True]
+    assert sorted(created for _, created in outcomes) == [False] * (COPIES - 1) + [True]
 
 
 @pytest.mark.django_db
