@@ -1,11 +1,15 @@
 """Decode browser and file audio (webm/ogg opus, mp4/aac, wav, flac, mp3) with PyAV.
 
-Output is mono float32 at 16 kHz, the rate Whisper and the voice-activity model expect.
+`decode_audio` outputs mono float32 at 16 kHz, the rate Whisper and the voice-activity model
+expect. `probe_audio` decodes every frame without resampling, to prove that an upload is whole,
+decodable audio and to measure it, cheaply enough to run inside the upload request.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +18,16 @@ import numpy as np
 from pipelines.errors import AudioDecodeError
 
 ANALYSIS_SAMPLE_RATE = 16_000
+
+# Containers whose header states the length of what was written (Matroska/WebM Duration, the MP4
+# moov box, FLAC STREAMINFO), so that decoding less than that means the file was cut short. Ogg's
+# length is read from its last page and MP3/ADTS lengths are estimated from the bitrate: neither
+# says anything about a missing tail. WAV is checked on its RIFF sizes instead (_check_riff_size).
+HEADER_LENGTH_FORMATS = ("matroska", "webm", "mov", "mp4", "flac")
+# A stated length (header or browser timer) may exceed the decoded one by this much before the
+# file counts as cut short: encoder priming, the browser's clock starting before the first frame.
+TRUNCATION_SLACK_S = 2.0
+TRUNCATION_SLACK_FRACTION = 0.05
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,27 +45,104 @@ class DecodedAudio:
 
 def decode_audio(data: bytes | Path, *, max_bytes: int, max_seconds: float) -> DecodedAudio:
     """Decode the first audio stream; raise AudioDecodeError with a readable reason otherwise."""
+    with _first_audio_stream(_read_payload(data, max_bytes=max_bytes)) as (container, stream):
+        samples = _decode_stream(container, stream, max_seconds=max_seconds)
+        return DecodedAudio(
+            samples=samples,
+            container=container.format.name,
+            codec=stream.codec_context.name,
+            source_sample_rate=int(stream.codec_context.sample_rate or 0),
+            source_channels=int(stream.codec_context.channels or 0),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioProbe:
+    duration_s: float  # decoded samples / their sample rate
+    declared_s: float | None  # the length the container's header states, where it states one
+    container: str
+    codec: str
+    sample_rate: int
+    channels: int
+
+
+def probe_audio(
+    data: bytes | Path, *, max_bytes: int, max_seconds: float, expected_seconds: float | None = None
+) -> AudioProbe:
+    """Decode every frame of the first audio stream and measure it; raise AudioDecodeError when
+    the bytes are not audio, do not decode, or are cut short of the length their header states
+    (or `expected_seconds`, the length the recorder measured, when given)."""
     payload = _read_payload(data, max_bytes=max_bytes)
+    _check_riff_size(payload)
+    with _first_audio_stream(payload) as (container, stream):
+        duration = _decoded_seconds(container, stream, max_seconds=max_seconds)
+        declared = _declared_seconds(container)
+        probe = AudioProbe(
+            duration_s=round(duration, 3),
+            declared_s=None if declared is None else round(declared, 3),
+            container=container.format.name,
+            codec=stream.codec_context.name,
+            sample_rate=int(stream.codec_context.sample_rate or 0),
+            channels=int(stream.codec_context.channels or 0),
+        )
+    _check_not_cut_short(probe.duration_s, stated=probe.declared_s, by="its header states")
+    _check_not_cut_short(probe.duration_s, stated=expected_seconds, by="the recorder measured")
+    return probe
+
+
+@contextmanager
+def _first_audio_stream(payload: bytes) -> Iterator[tuple]:
+    """The open container and its first audio stream; FFmpeg errors become AudioDecodeError."""
     import av  # heavy native library: imported where it is used
 
     try:
         with av.open(io.BytesIO(payload), mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise AudioDecodeError(f"The {container.format.name} file has no audio stream.")
-            stream = container.streams.audio[0]
-            samples = _decode_stream(container, stream, max_seconds=max_seconds)
-            return DecodedAudio(
-                samples=samples,
-                container=container.format.name,
-                codec=stream.codec_context.name,
-                source_sample_rate=int(stream.codec_context.sample_rate or 0),
-                source_channels=int(stream.codec_context.channels or 0),
-            )
+                kind = container.format.long_name or container.format.name
+                raise AudioDecodeError(f"The file holds no audio stream (it reads as {kind}).")
+            yield container, container.streams.audio[0]
     except AudioDecodeError:
         raise
     except (av.error.FFmpegError, ValueError) as error:
         detail = getattr(error, "strerror", None) or str(error)
         raise AudioDecodeError(f"The audio could not be decoded ({detail}).") from error
+
+
+def _decoded_seconds(container, stream, *, max_seconds: float) -> float:
+    seconds = 0.0
+    for frame in container.decode(stream):
+        seconds += frame.samples / frame.sample_rate if frame.sample_rate else 0.0
+        if seconds > max_seconds:
+            raise AudioDecodeError(f"The audio is longer than the decode limit of {max_seconds:.0f} s.")
+    if seconds <= 0:
+        raise AudioDecodeError("The audio stream holds no decodable samples.")
+    return seconds
+
+
+def _declared_seconds(container) -> float | None:
+    names = set(container.format.name.split(","))
+    if container.duration is None or not names & set(HEADER_LENGTH_FORMATS):
+        return None
+    return container.duration / 1_000_000  # AV_TIME_BASE: microseconds
+
+
+def _check_riff_size(payload: bytes) -> None:
+    """A WAV whose RIFF header counts more bytes than arrived was cut short (FFmpeg would quietly
+    decode the part that is there). 0 and 0xFFFFFFFF are what streaming writers leave: unknown."""
+    if payload[:4] != b"RIFF" or payload[8:12] != b"WAVE" or len(payload) < 12:
+        return
+    stated = int.from_bytes(payload[4:8], "little") + 8
+    if payload[4:8] not in (b"\0\0\0\0", b"\xff\xff\xff\xff") and stated > len(payload):
+        raise AudioDecodeError(
+            f"The WAV file is cut short: its header counts {stated:,} bytes but {len(payload):,} arrived."
+        )
+
+
+def _check_not_cut_short(decoded_s: float, *, stated: float | None, by: str) -> None:
+    if stated is None:
+        return
+    if decoded_s < stated - max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRACTION * stated):
+        raise AudioDecodeError(f"The audio is cut short: {by} {stated:.1f} s, but only {decoded_s:.1f} s decode.")
 
 
 def _read_payload(data: bytes | Path, *, max_bytes: int) -> bytes:

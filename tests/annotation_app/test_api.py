@@ -7,10 +7,24 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from annotation_app.models import Assignment, AskTurn, Caption, CaptionVersion, PointSet, Recording, Transcript
+from annotation_app.models import (
+    AskTurn,
+    Assignment,
+    Caption,
+    CaptionVersion,
+    PointSet,
+    Recording,
+    Transcript,
+)
 from annotation_app.models.captions import CaptionSource
 from annotation_app.models.provenance import ModelProvenance
-from tests.annotation_app.factories import CompareItemFactory, ProjectFactory, WorkItemFactory, png_bytes
+from tests.annotation_app.factories import (
+    CompareItemFactory,
+    ProjectFactory,
+    WorkItemFactory,
+    png_bytes,
+    wav_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +36,7 @@ def claim(client, project) -> dict:
 
 
 def wav_upload(name="take.wav", content_type="audio/wav") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"RIFF....WAVEfmt " + b"\0" * 64, content_type=content_type)
+    return SimpleUploadedFile(name, wav_bytes(), content_type=content_type)
 
 
 def test_anonymous_requests_are_refused(client):

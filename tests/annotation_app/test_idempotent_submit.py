@@ -15,13 +15,19 @@ from annotation_app.services.assignments import assignment_claim
 from annotation_app.services.compare import judgment_submit
 from annotation_app.services.points import PointSetInput, point_sets_submit
 from annotation_app.services.recordings import recording_submit
-from tests.annotation_app.factories import CompareItemFactory, ProjectFactory, UserFactory, WorkItemFactory
+from tests.annotation_app.factories import (
+    CompareItemFactory,
+    ProjectFactory,
+    UserFactory,
+    WorkItemFactory,
+    wav_bytes,
+)
 
 COPIES = 6
 
 
 def _caption_submit(assignment, user, key):
-    audio = SimpleUploadedFile("take.wav", b"RIFF" + b"\0" * 2000, content_type="audio/wav")
+    audio = SimpleUploadedFile("take.wav", wav_bytes(), content_type="audio/wav")
     return recording_submit(assignment=assignment, annotator=user, audio=audio, client_uuid=key)
 
 

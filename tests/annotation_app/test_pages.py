@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotation_app.services.assignments import assignment_claim, assignment_heartbeat
 from annotation_app.services.recordings import recording_submit
-from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory
+from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory, wav_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_home_shows_open_projects_and_server_measured_work(client, annotator):
 def test_recordings_in_media_are_for_their_owner_and_reviewers(client, annotator, other_annotator, reviewer):
     item = WorkItemFactory()
     assignment = assignment_claim(annotator=annotator, project=item.project)
-    audio = SimpleUploadedFile("t.wav", b"RIFF" + b"\0" * 40, content_type="audio/wav")
+    audio = SimpleUploadedFile("t.wav", wav_bytes(), content_type="audio/wav")
     recording, _ = recording_submit(assignment=assignment, annotator=annotator, audio=audio, client_uuid=uuid.uuid4())
     url = f"/media/{recording.file.name}"
     client.force_login(other_annotator)

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
@@ -86,11 +87,15 @@ def test_a_task_sent_twice_stores_one_row(scene_webm):
 
 @pytest.mark.django_db(transaction=True)
 def test_undecodable_audio_fails_with_a_stored_reason():
+    # The upload refuses such bytes (test_recording_upload_checks.py); a stored file that was
+    # damaged afterwards still fails its validate stage with the reason.
     item = WorkItemFactory(project=ProjectFactory(kind="caption"))
     annotator = UserFactory()
     assignment = assignment_claim(annotator=annotator, project=item.project)
-    audio = SimpleUploadedFile("take.webm", b"\x1a\x45\xdf\xa3 not really webm", content_type="audio/webm")
-    recording, _ = recording_submit(assignment=assignment, annotator=annotator, audio=audio, client_uuid=uuid.uuid4())
+    recording = Recording.objects.create(
+        assignment=assignment, work_item=item, annotator=annotator, client_uuid=uuid.uuid4(), sha256="0" * 64,
+        mime="audio/webm", byte_size=24, file=ContentFile(b"\x1a\x45\xdf\xa3 not really webm", name="take.webm"),
+    )
     result = recording_validate_task.apply(kwargs={"recording_id": recording.pk})
     assert result.failed()
     recording.refresh_from_db()

@@ -72,7 +72,7 @@ def test_capqa_sources_honour_annotator_since_and_until():
 
 
 # Measured on PostgreSQL; a change here means a hot endpoint gained or lost a round trip.
-HOT_ENDPOINT_QUERIES = {"claim": 6, "heartbeat": 5, "submit": 14}
+HOT_ENDPOINT_QUERIES = {"claim": 6, "heartbeat": 5, "submit": 12}
 
 
 def _measure(client, method: str, url: str, **kwargs) -> tuple[int, int]:
