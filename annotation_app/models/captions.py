@@ -20,7 +20,7 @@ class Recording(models.Model):
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recordings")
     # Sent by the browser; a retried upload with the same UUID returns the first recording.
     client_uuid = models.UUIDField(unique=True)
-    file = models.FileField(upload_to="recordings/", max_length=255)
+    file = models.FileField(upload_to="recordings/", max_length=255, db_index=True)  # /media/ looks rows up by it
     sha256 = models.CharField(max_length=64)
     mime = models.CharField(max_length=64)
     byte_size = models.PositiveIntegerField()

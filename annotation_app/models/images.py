@@ -6,7 +6,7 @@ class Image(models.Model):
     """One image, stored once by the sha256 of its bytes (after EXIF orientation is applied)."""
 
     sha256 = models.CharField(max_length=64, unique=True)
-    file = models.FileField(upload_to="images/", max_length=255)
+    file = models.FileField(upload_to="images/", max_length=255, db_index=True)  # /media/ looks rows up by it
     mime = models.CharField(max_length=32)
     byte_size = models.PositiveBigIntegerField()
     width = models.PositiveIntegerField()  # px, after EXIF orientation
