@@ -17,13 +17,17 @@ app.autodiscover_tasks(["annotation_app"])
 logger = logging.getLogger("pixmo.worker")
 
 
+
 class Heartbeat(bootsteps.StartStopStep):
     """Each worker writes its heartbeat row from a thread of its own, every
     PIXMO_WORKER_HEARTBEAT_SECONDS, also while a long task holds the worker's main loop (solo
     pool); the sweeper takes a worker silent for three beats for dead."""
 
     def __init__(self, worker, **kwargs):
+        from annotation_app.worker_identity import worker_instance_set
+
         super().__init__(worker, **kwargs)
+        worker_instance_set(f"{worker.hostname}/{os.getpid()}")
         self.stopped = threading.Event()
         self.thread = None
 
@@ -37,13 +41,16 @@ class Heartbeat(bootsteps.StartStopStep):
     def _run(self, worker) -> None:
         from django.conf import settings
         from django.db import connection
+        from django.utils import timezone
 
-        from annotation_app.services.pipeline_jobs import worker_heartbeat_record
+        from annotation_app.models import WorkerHeartbeat
+        from annotation_app.worker_identity import worker_instance
 
         queues = sorted(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
         while True:
             try:
-                worker_heartbeat_record(hostname=worker.hostname, queues=queues)
+                WorkerHeartbeat.objects.update_or_create(hostname=worker_instance(),
+                                                         defaults={"seen_at": timezone.now(), "queues": queues})
             except Exception as error:  # noqa: BLE001 - the database is away for a moment; beat again later
                 logger.warning("heartbeat.failed reason=%s: %s", type(error).__name__, error)
             finally:

@@ -8,11 +8,11 @@ filesystem broker); for any other, or a queue too long to read cheaply, the answ
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-
-from annotation_app.celery import app
+from kombu import Connection
 
 logger = logging.getLogger("pixmo.dispatch")
 
@@ -21,8 +21,14 @@ READ_LIMIT = 20_000  # messages per queue; a longer queue is not read (None)
 REDIS_UNACKED = "unacked"  # kombu's Redis transport keeps delivered, unacknowledged messages here
 
 
-def broker_task_ids() -> set[str] | None:
-    """Task ids in the broker's queues or delivered and not yet acknowledged; None: cannot tell."""
+@dataclass(frozen=True)
+class BrokerTasks:
+    waiting: frozenset[str]  # in a queue, for the next worker
+    taken: frozenset[str] = frozenset()  # delivered to a worker, not acknowledged (it may have died)
+
+
+def broker_tasks() -> BrokerTasks | None:
+    """The task ids the broker holds, waiting and taken; None: cannot tell."""
     url = settings.CELERY_BROKER_URL
     try:
         if url.startswith("redis"):
@@ -34,8 +40,8 @@ def broker_task_ids() -> set[str] | None:
     return None
 
 
-def _redis_task_ids() -> set[str] | None:
-    with app.connection_for_read(url=settings.CELERY_BROKER_URL) as connection:
+def _redis_task_ids() -> BrokerTasks | None:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as connection:
         client = connection.default_channel.client
         ids: set[str] = set()
         for queue in QUEUES:
@@ -46,14 +52,14 @@ def _redis_task_ids() -> set[str] | None:
                 ids |= {_message_id(raw) for raw in client.lrange(key, 0, -1)}
         if client.hlen(REDIS_UNACKED) > READ_LIMIT:
             return None
-        for raw in client.hvals(REDIS_UNACKED):
-            ids.add(_message_id(json.dumps(json.loads(raw)[0])))
-    return ids - {""}
+        taken = {_message_id(json.dumps(json.loads(raw)[0])) for raw in client.hvals(REDIS_UNACKED)}
+    return BrokerTasks(waiting=frozenset(ids - {""}), taken=frozenset(taken - {""}))
 
 
-def _folder_task_ids(folder: Path) -> set[str] | None:
+def _folder_task_ids(folder: Path) -> BrokerTasks | None:
+    # the filesystem broker removes a message's file when a worker takes it: all here are waiting
     if not folder.is_dir():
-        return set()
+        return BrokerTasks(waiting=frozenset())
     files = list(folder.iterdir())
     if len(files) > READ_LIMIT:
         return None
@@ -63,7 +69,7 @@ def _folder_task_ids(folder: Path) -> set[str] | None:
             ids.add(_message_id(path.read_bytes()))
         except OSError:  # consumed between the listing and the read
             continue
-    return ids - {""}
+    return BrokerTasks(waiting=frozenset(ids - {""}))
 
 
 def _message_id(raw: bytes | str) -> str:

@@ -14,8 +14,9 @@ from annotation_app.errors import Conflict
 from annotation_app.models import AskTurn, PipelineJob, WorkerHeartbeat
 from annotation_app.models.ask import AskTurnStatus
 from annotation_app.models.jobs import JobStatus
-from annotation_app.services.broker_queue import broker_task_ids
+from annotation_app.services.broker_queue import BrokerTasks, broker_tasks
 from annotation_app.services.dispatch import PIPELINES, pipeline_dispatch
+from annotation_app.worker_identity import worker_instance
 
 logger = logging.getLogger("pixmo.pipeline")
 
@@ -28,7 +29,8 @@ def pipeline_job_queue(*, stage: str, target_type: str, target_id: int) -> Pipel
 def pipeline_job_start(*, stage: str, target_type: str, target_id: int) -> PipelineJob:
     job = pipeline_job_queue(stage=stage, target_type=target_type, target_id=target_id)
     request = current_task.request if current_task else None
-    running = {"worker": getattr(request, "hostname", None) or "", "sent_at": Coalesce("sent_at", Now())}
+    running = {"worker": worker_instance() if request is not None else "",
+               "sent_at": Coalesce("sent_at", Now())}
     if task_id := getattr(request, "id", None):
         running["task_id"] = task_id
     PipelineJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=timezone.now(), error="",
@@ -70,7 +72,7 @@ def pipeline_job_retry(*, job: PipelineJob) -> PipelineJob:
     if job.status == JobStatus.DONE:
         raise Conflict("this job is done; there is nothing to retry")
     if job.status != JobStatus.FAILED:
-        why = job_stuck_reason(job, now=timezone.now(), broker_ids=broker_task_ids(), live_workers=live_workers())
+        why = job_stuck_reason(job, now=timezone.now(), broker=broker_tasks(), live_workers=live_workers())
         if why is None:
             raise Conflict(f"this job is {job.status} and not stuck (see the pipeline page for the ages at which a "
                            f"job counts as stuck); only failed or stuck jobs are retried")
@@ -95,27 +97,30 @@ def live_workers(*, now: datetime | None = None) -> set[str]:
     return set(WorkerHeartbeat.objects.filter(seen_at__gte=now - silent_for).values_list("hostname", flat=True))
 
 
-def job_stuck_reason(job: PipelineJob, *, now: datetime, broker_ids: set[str] | None,
+def job_stuck_reason(job: PipelineJob, *, now: datetime, broker: BrokerTasks | None,
                      live_workers: set[str]) -> str | None:
     """Why this queued or running job has no live task behind it, in words; None when it has one.
 
-    `broker_ids` are the task ids the broker holds (None: the broker cannot be read)."""
+    `broker` holds the task ids waiting in its queues and taken by workers (None: cannot be read).
+    A running job's task taken by a worker that stopped beating is dead; a queued one's taken task
+    is about to start."""
     grace = timedelta(seconds=settings.PIXMO_JOB_SEND_GRACE_SECONDS)
     stuck_age = timedelta(seconds=settings.PIXMO_JOB_STUCK_SECONDS)
-    in_broker = broker_ids is not None and job.task_id in broker_ids
+    waiting = broker is not None and job.task_id in broker.waiting
+    in_broker = waiting or (broker is not None and job.task_id in broker.taken)
     if job.status == JobStatus.QUEUED:
         if job.sent_at is None:
             return "never sent (the broker was unreachable)" if job.queued_at < now - grace else None
         if job.sent_at >= now - grace or in_broker:
             return None
-        if broker_ids is not None:
+        if broker is not None:
             return "sent, but its task is in no broker queue and with no worker"
         return f"queued for over {stuck_age.total_seconds() / 60:.0f} minutes" if job.sent_at < now - stuck_age else None
     if job.status == JobStatus.RUNNING:
         hard_limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
         if job.started_at and job.started_at < now - hard_limit:
             return f"running past the task time limit ({settings.CELERY_TASK_TIME_LIMIT} s)"
-        if job.worker and job.worker not in live_workers and not in_broker:
+        if job.worker and job.worker not in live_workers and not waiting:
             return f"its worker {job.worker} stopped sending heartbeats"
         if not job.worker and job.started_at and job.started_at < now - stuck_age:
             return f"running for over {stuck_age.total_seconds() / 60:.0f} minutes on an unknown worker"
@@ -144,17 +149,18 @@ def pipeline_jobs_stuck(*, now: datetime | None = None) -> list[tuple[PipelineJo
         if any(settled.get((job.target_type, job.target_id, s)) != JobStatus.DONE for s in before):
             continue  # an earlier stage is still open (or failed): this one waits behind it
         first_open[(job.target_type, job.target_id)] = job
-    broker_ids = broker_task_ids()
+    broker = broker_tasks()
     workers = live_workers(now=now)
     stuck = []
     for job in first_open.values():
-        if (why := job_stuck_reason(job, now=now, broker_ids=broker_ids, live_workers=workers)) is not None:
+        if (why := job_stuck_reason(job, now=now, broker=broker, live_workers=workers)) is not None:
             stuck.append((job, why))
     return stuck
 
 
 def pipeline_jobs_sweep(*, now: datetime | None = None) -> int:
     """Re-send every stranded job (beat runs this every PIXMO_JOB_SWEEP_SECONDS); returns how many."""
+    WorkerHeartbeat.objects.filter(seen_at__lt=timezone.now() - timedelta(days=1)).delete()
     sent = 0
     for job, why in pipeline_jobs_stuck(now=now):
         with transaction.atomic():
@@ -169,5 +175,5 @@ def pipeline_jobs_sweep(*, now: datetime | None = None) -> int:
 
 
 def worker_heartbeat_record(*, hostname: str, queues: list[str]) -> None:
-    """The dashboard's pipeline page lists workers by their last heartbeat."""
+    """The dashboard's pipeline page lists workers by their last heartbeat (the sweeper drops a day-old one)."""
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": timezone.now(), "queues": queues})

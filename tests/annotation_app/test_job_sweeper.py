@@ -13,7 +13,7 @@ from annotation_app.errors import Conflict
 from annotation_app.models import PipelineJob, WorkerHeartbeat
 from annotation_app.models.jobs import JobStatus
 from annotation_app.services.assignments import assignment_claim
-from annotation_app.services.broker_queue import broker_task_ids
+from annotation_app.services.broker_queue import BrokerTasks, broker_tasks
 from annotation_app.services.pipeline_jobs import (
     job_stuck_reason,
     pipeline_job_fail,
@@ -51,31 +51,37 @@ def job(
 @pytest.mark.parametrize(
     ("row", "broker", "expected"),
     [
-        (job(sent_s=None, queued_s=5), set(), None),  # the on-commit send may still be on its way
-        (job(sent_s=None, queued_s=GRACE + 5), set(), "never sent (the broker was unreachable)"),
-        (job(sent_s=5), set(), None),
-        (job(sent_s=GRACE + 5), {"t-1"}, None),  # waiting its turn in a queue
-        (job(sent_s=GRACE + 5), {"t-other"}, "sent, but its task is in no broker queue and with no worker"),
+        (job(sent_s=None, queued_s=5), {}, None),  # the on-commit send may still be on its way
+        (job(sent_s=None, queued_s=GRACE + 5), {}, "never sent (the broker was unreachable)"),
+        (job(sent_s=5), {}, None),
+        (job(sent_s=GRACE + 5), {"waiting": ["t-1"]}, None),  # waiting its turn in a queue
+        (job(sent_s=GRACE + 5), {"waiting": ["t-other"]}, "sent, but its task is in no broker queue and with no worker"),
         (job(sent_s=GRACE + 5), None, None),  # the broker cannot be read: wait for the long age
         (job(sent_s=31 * 60), None, "queued for over 30 minutes"),
-        (job("running", sent_s=100, started_s=50, worker="celery@live"), set(), None),
+        (job("running", sent_s=100, started_s=50, worker="celery@live"), {}, None),
         (
             job("running", sent_s=100, started_s=50, worker="celery@dead"),
-            set(),
+            {},
             "its worker celery@dead stopped sending heartbeats",
         ),
         (
             job("running", sent_s=100, started_s=50, worker="celery@dead"),
-            {"t-1"},
+            {"waiting": ["t-1"]},
             None,
         ),  # redelivered already
+        (  # taken by the worker that died: nobody runs it
+            job("running", sent_s=100, started_s=50, worker="celery@dead"),
+            {"taken": ["t-1"]},
+            "its worker celery@dead stopped sending heartbeats",
+        ),
+        (job(sent_s=GRACE + 5), {"taken": ["t-1"]}, None),  # a worker took it and is about to start
         (
             job("running", sent_s=900, started_s=800, worker="celery@live"),
-            set(),
+            {},
             "running past the task time limit (720 s)",
         ),
-        (job("done", sent_s=900, started_s=800, worker="celery@dead"), set(), None),
-        (job("failed", sent_s=900), set(), None),
+        (job("done", sent_s=900, started_s=800, worker="celery@dead"), {}, None),
+        (job("failed", sent_s=900), {}, None),
     ],
     ids=[
         "fresh-unsent",
@@ -88,13 +94,17 @@ def job(
         "running-live",
         "running-dead-worker",
         "dead-worker-redelivered",
+        "taken-by-dead-worker",
+        "queued-taken",
         "past-time-limit",
         "done",
         "failed",
     ],
 )
 def test_what_counts_as_stuck(row, broker, expected):
-    assert job_stuck_reason(row, now=NOW, broker_ids=broker, live_workers=LIVE) == expected
+    broker = None if broker is None else BrokerTasks(waiting=frozenset(broker.get("waiting", ())),
+                                                    taken=frozenset(broker.get("taken", ())))
+    assert job_stuck_reason(row, now=NOW, broker=broker, live_workers=LIVE) == expected
 
 
 @pytest.fixture(scope="module")
@@ -207,12 +217,13 @@ def test_broker_task_ids_are_read_from_redis_queues_and_unacked(scratch_redis):
     scratch_redis.rpush("asr", message("waiting-1"), message("waiting-2"))
     scratch_redis.rpush("llm\x06\x163", message("waiting-priority"))
     scratch_redis.hset("unacked", "tag-1", json.dumps([json.loads(message("taken-1")), "", "asr"]))
-    assert broker_task_ids() == {"waiting-1", "waiting-2", "waiting-priority", "taken-1"}
+    assert broker_tasks() == BrokerTasks(waiting=frozenset({"waiting-1", "waiting-2", "waiting-priority"}),
+                                         taken=frozenset({"taken-1"}))
 
 
 def test_an_unreachable_broker_reads_as_cannot_tell(settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    assert broker_task_ids() is None
+    assert broker_tasks() is None
 
 
 def test_a_job_sent_while_the_broker_is_down_says_so(
