@@ -1,11 +1,12 @@
 """The rules of the house between the top-level parts: every door opens one way, so each lower
 room runs and tests on its own. Read from the source (imports at the top and inside functions)."""
 
-import ast
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.pixmo_formats.test_imports import _imported_tops
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = {"annotation_app", "pipelines", "pixmo_builders", "training", "pixmo_formats", "pixmo_cli", "devtools"}
@@ -19,16 +20,6 @@ MAY_IMPORT = {
     "devtools": set(),
 }
 NEVER_IMPORT = {"pipelines": {"django"}, "pixmo_builders": {"django"}, "training": {"django"}, "pixmo_formats": {"django"}}
-
-
-def _imported_tops(path: Path) -> set[str]:
-    tops = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            tops |= {alias.name.partition(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and not node.level:
-            tops.add((node.module or "").partition(".")[0])
-    return tops
 
 
 def _breaches(part: str) -> dict[str, set[str]]:

@@ -25,6 +25,7 @@ from annotation_app.services.assignments import assignment_claim
 from annotation_app.services.recordings import recording_submit
 from devtools.speech import make_scene_speech, make_webm_opus
 from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory
+from tests.annotation_app.test_pipeline_tasks import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 UPLOADS = 10
@@ -106,15 +107,6 @@ def kill_group(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=20)
-
-
-def wait_for(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
