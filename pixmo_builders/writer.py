@@ -6,8 +6,9 @@ Contract for callers (the export service, the synthetic generators):
 - After a crash, build a new writer on the same location and feed the *same* stream from the
   start: rows already committed are skipped (their image loaders are never called) and writing
   continues where it stopped. `_progress.json` holds the committed state between runs.
-- `finish()` writes the data card and then `manifest.json`, atomically and last: a release
-  is complete exactly when its manifest exists.
+- `finish()` writes the data card and then `manifest.json`, atomically and last: a dataset
+  is complete exactly when its manifest exists. A release of several datasets gets its index
+  (`manifest.release_index_write`) once every dataset is finished.
 - Rows that repeat an earlier row of the stream (same image, same released values) are
   dropped and counted (`rows_duplicate`), wherever in the stream they come; see `dedupe`.
 Memory is bounded by one parquet row group and one sample per split, never by the row count.
@@ -26,14 +27,13 @@ from datetime import UTC, datetime
 from pixmo_builders.card import render_data_card
 from pixmo_builders.chunk import ChunkWriter, ClosedChunk, ShardSample
 from pixmo_builders.dedupe import SeenRows, row_key
-from pixmo_builders.manifest import CARD_KEY, MANIFEST_KEY, RELEASE_FORMAT, ReleaseInfo
+from pixmo_builders.manifest import CARD_KEY, MANIFEST_KEY, PROGRESS_KEY, RELEASE_FORMAT, ReleaseInfo
 from pixmo_builders.row_checks import row_problems
 from pixmo_builders.schemas import SCHEMA_VERSION, dataset_schema
 from pixmo_builders.split import SPLITS, SplitPolicy, assign_split
 from pixmo_builders.storage import local_scratch_dir, open_storage
 from pixmo_builders.version import code_version
 
-PROGRESS_KEY = "_progress.json"
 DEFAULT_SHARD_MAX_SAMPLES = 1000
 DEFAULT_SHARD_MAX_BYTES = 256 * 1024 * 1024
 PROGRESS_EVERY_ROWS = 100

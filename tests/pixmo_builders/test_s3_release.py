@@ -2,70 +2,27 @@
 
 import hashlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from pixmo_builders.manifest import ReleaseInfo, load_manifest
+from pixmo_builders.manifest import ReleaseInfo, ReleaseNotFound, load_manifest, open_release
 from pixmo_builders.reader import iter_samples
 from pixmo_builders.split import SplitPolicy
 from pixmo_builders.storage import S3Settings, s3_client, split_s3_uri
-from pixmo_builders.validate import validate_release
+from pixmo_builders.validate import validate_location, validate_release
 from pixmo_builders.writer import ExportRow, ReleaseWriter
+from pixmo_cli.main import main
+from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (the fixture)
 
-from .conftest import points_rows
+from .conftest import points_rows, write_release
 
 BUCKET = "releases"
 MULTIPART_SIZED_IMAGE_BYTES = 9 * 1024 * 1024  # above the 8 MiB multipart threshold
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    executable = shutil.which("moto_server", path=str(Path(sys.executable).parent))
-    if executable is None:
-        pytest.skip("moto_server is not installed")
-    port = _free_port()
-    process = subprocess.Popen(
-        [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-
-
 @pytest.fixture
-def s3_env(s3_server, monkeypatch):
-    import boto3
-
-    for name, value in {
-        "AWS_S3_ENDPOINT_URL": s3_server,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=s3_server)
-    if BUCKET not in [b["Name"] for b in client.list_buckets()["Buckets"]]:
-        client.create_bucket(Bucket=BUCKET)
-    return client
+def s3_env(s3_server, monkeypatch):  # noqa: F811
+    return s3_bucket(monkeypatch, endpoint=s3_server, bucket=BUCKET)
 
 
 def _big_image_row() -> ExportRow:
@@ -114,6 +71,28 @@ def test_release_round_trips_through_s3_with_a_resume(s3_env):
     keys = [item["Key"] for item in s3_env.list_objects_v2(Bucket=BUCKET, Prefix="points/v1/")["Contents"]]
     assert "points/v1/_progress.json" not in keys and "points/v1/manifest.json" in keys
     assert all("-of-" in key for key in keys if key.endswith(".parquet"))
+
+
+def test_a_whole_release_on_s3_validates_and_reads_like_a_folder(s3_env, capsys):
+    location = write_release(f"s3://{BUCKET}/whole/nov")
+    keys = [item["Key"] for item in s3_env.list_objects_v2(Bucket=BUCKET, Prefix="whole/nov/")["Contents"]]
+    assert "whole/nov/manifest.json" in keys and "whole/nov/README.md" in keys
+    result = validate_location(location=location)
+    assert (result.kind, result.datasets, result.problems) == ("release", ["pixmo-points", "pixmo-count"], [])
+    samples = list(iter_samples(location, split="train"))
+    assert {s.record["dataset"] for s in samples} == {"pixmo-points", "pixmo-count"}
+    assert open_release(location=f"{location}/pixmo-count").kind == "dataset"
+    assert main(["validate", location]) == 0
+    assert "valid (release of pixmo-points, pixmo-count)" in capsys.readouterr().out
+    s3_env.put_object(Bucket=BUCKET, Key="whole/nov/README.md", Body=b"edited")
+    assert main(["validate", location]) == 1
+    assert "README.md has sha256" in capsys.readouterr().err
+    with pytest.raises(ReleaseNotFound, match="neither a release nor a dataset folder"):
+        open_release(location=f"s3://{BUCKET}/whole/nothing")
+    assert main(["validate", f"s3://{BUCKET}/whole/nothing"]) == 2
+    assert "neither a release nor a dataset folder" in capsys.readouterr().err
+    assert main(["validate", "s3://no-such-bucket/nov"]) == 2
+    assert "cannot read s3://no-such-bucket/nov" in capsys.readouterr().err
 
 
 def test_the_one_s3_client_signs_v4_retries_and_takes_a_key_pair_only_whole():

@@ -6,10 +6,10 @@ import pytest
 
 from pixmo_builders.manifest import ReleaseInfo
 from pixmo_builders.split import SplitPolicy
-from pixmo_builders.validate import validate_release
+from pixmo_builders.validate import validate_location, validate_release
 from pixmo_builders.writer import ReleaseWriter
 
-from .conftest import points_rows
+from .conftest import points_rows, write_release
 
 
 @pytest.fixture
@@ -69,6 +69,44 @@ def test_counts_against_the_manifest(release):
 
 
 def test_no_manifest_is_one_problem(tmp_path):
-    assert validate_release(release=str(tmp_path)) == [
-        f"{tmp_path} holds no manifest.json; the release is missing or incomplete"
-    ]
+    sentence = "holds no manifest.json: it is neither a release nor a dataset folder (or its export has not finished)"
+    assert validate_release(release=str(tmp_path)) == [f"{tmp_path} {sentence}"]
+
+
+def test_a_whole_release_checks_every_dataset_and_its_index(whole_release):
+    result = validate_location(location=whole_release)
+    assert (result.kind, result.datasets, result.problems) == ("release", ["pixmo-points", "pixmo-count"], [])
+    assert validate_location(location=f"{whole_release}/pixmo-count").kind == "dataset"
+
+
+def test_damage_anywhere_in_a_whole_release_is_named(whole_release):
+    root = Path(whole_release)
+    shard = root / "pixmo-count" / "shards" / "train-00000.tar"
+    shard.write_bytes(shard.read_bytes()[:-10] + b"0" * 10)
+    (root / "README.md").write_text("edited")
+    (root / "notes.txt").write_text("x")
+    shutil.copytree(root / "pixmo-count", root / "extra")
+    problems = validate_release(release=whole_release)
+    assert "pixmo-count: shards/train-00000.tar has sha256" in "\n".join(problems)
+    assert any(p.startswith("README.md has sha256") and "the index says" in p for p in problems)
+    assert "notes.txt is in the release but not in its index" in problems
+    assert "extra/ is a dataset folder in the release that its index does not list" in problems
+
+
+def test_a_dataset_manifest_that_disagrees_with_the_index_is_named(whole_release):
+    root = Path(whole_release)
+    manifest = _manifest(root / "pixmo-points")
+    manifest["splits"]["train"]["rows"] -= 1
+    _save(root / "pixmo-points", manifest)
+    problems = validate_release(release=whole_release)
+    assert any(p.startswith("the index counts pixmo-points as train") for p in problems)
+    assert any(p.startswith("pixmo-points/manifest.json has sha256") for p in problems)
+    assert any("parquet rows, the manifest says" in p for p in problems)
+
+
+def test_a_folder_of_datasets_without_an_index_is_checked_dataset_by_dataset(tmp_path):
+    old = write_release(str(tmp_path / "old"), index=False)
+    result = validate_location(location=old)
+    assert (result.kind, sorted(result.datasets), result.problems) == ("folder", ["pixmo-count", "pixmo-points"], [])
+    (Path(old) / "pixmo-count" / "shards" / "train-00000.tar").write_bytes(b"x")
+    assert any(p.startswith("pixmo-count: shards/train-00000.tar has sha256") for p in validate_release(release=old))
