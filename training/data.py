@@ -50,6 +50,10 @@ class DataConfig:
     # SFT style prefixes by dataset (`pixmo-docs`) or dataset/config (`pixmo-docs/charts`), over
     # the defaults of formatting.style_for; "" = no prefix
     styles: dict[str, str] = field(default_factory=dict)
+    # Datasets to read from a whole release (`--data RELEASE`); empty: every dataset of it that
+    # the mixture (`groups`) knows and that has the split. A dataset folder given as `--data`
+    # is read as given.
+    datasets: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if self.stage not in ("pretrain", "sft"):
@@ -58,6 +62,8 @@ class DataConfig:
             raise ValueError("data needs max_seq_len >= 16, images_per_batch >= 1, num_workers >= 0")
         if any(w < 0 for w in self.group_weights.values()):
             raise ValueError(f"group weights must be >= 0, got {self.group_weights}")
+        if not all(isinstance(name, str) and name for name in self.datasets):
+            raise ValueError(f"data.datasets must be a list of dataset names, got {self.datasets!r}")
 
 
 @dataclass
@@ -72,14 +78,51 @@ class ReleaseSummary:
 
 
 def release_summary(path: str, split: str) -> ReleaseSummary:
+    """One dataset folder's split (a whole release is refused: see `release_summaries`)."""
     from pixmo_builders.manifest import load_manifest
 
-    manifest = load_manifest(release=str(path))
+    return _summary(str(path), load_manifest(release=str(path)), split)
+
+
+def _summary(path: str, manifest: dict, split: str) -> ReleaseSummary:
     splits = manifest["splits"]
     if split not in splits:
         raise ValueError(f"release {path} has no split {split!r}; it has {sorted(splits)}")
     config = manifest.get("release", {}).get("filters", {}).get("config")
-    return ReleaseSummary(str(path), manifest["dataset"], int(splits[split]["rows"]), config)
+    return ReleaseSummary(path, manifest["dataset"], int(splits[split]["rows"]), config)
+
+
+def release_summaries(paths: list[str], config: DataConfig) -> list[ReleaseSummary]:
+    """What to read from each `--data` path: a dataset folder as it is; from a whole release (or a
+    folder of datasets written before releases had an index) the datasets `config.datasets` names,
+    else every one the mixture knows that has the split. Raises ReleaseNotFound or ValueError
+    with a sentence naming what the path holds."""
+    from pixmo_builders.manifest import KIND_DATASET, open_release
+
+    summaries = []
+    for path in paths:
+        layout = open_release(location=str(path))
+        folders = list(layout.datasets.values())
+        if layout.kind == KIND_DATASET:
+            summaries.append(_summary(folders[0].location, folders[0].manifest, config.split))
+            continue
+        summaries += _chosen(layout, folders, config)
+    return summaries
+
+
+def _chosen(layout, folders, config: DataConfig) -> list[ReleaseSummary]:
+    has = ", ".join(f"{f.name} ({', '.join(f.manifest['splits'])})" for f in folders)
+    if config.datasets:
+        missing = sorted(set(config.datasets) - {f.name for f in folders})
+        if missing:
+            raise ValueError(f"{layout.location} has no dataset {', '.join(missing)} (data.datasets); it has {has}")
+        return [_summary(f.location, f.manifest, config.split) for f in folders if f.name in config.datasets]
+    chosen = [f for f in folders if f.name in config.groups and config.split in f.manifest["splits"]]
+    if not chosen:
+        raise ValueError(
+            f"{layout.location} has no dataset the training mixture knows with a {config.split!r} split; it has {has}"
+        )
+    return [_summary(f.location, f.manifest, config.split) for f in chosen]
 
 
 def image_config(metas: list[dict], release: ReleaseSummary) -> str | None:

@@ -91,7 +91,7 @@ def peak_flops(device: torch.device) -> float | None:
 
 
 def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
-    from training.data import PackedStream, release_summary
+    from training.data import PackedStream, release_summaries
     from training.language import load_tokenizer_for
     from training.model import MolmoForCausalLM
     from training.preprocessor import ImagePreprocessor
@@ -108,7 +108,7 @@ def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
         tokenizer = load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
     checkpoint.seed_rank(config.seed, d.rank)  # from here on each rank draws its own dropout masks
     preprocessor = ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids)
-    summaries = [release_summary(r, config.data.split) for r in releases]
+    summaries = release_summaries(releases, config.data)
     stream = PackedStream(
         summaries,
         config.data,

@@ -29,7 +29,12 @@ def register(subparsers) -> None:
         "--config", required=True, help="preset (tiny) or a TOML file, e.g. training/configs/1b_sft.toml"
     )
     p.add_argument(
-        "--data", nargs="+", required=True, metavar="RELEASE", help="release folders or s3:// prefixes"
+        "--data",
+        nargs="+",
+        required=True,
+        metavar="RELEASE",
+        help="releases (folders or s3:// prefixes) or dataset folders inside them; from a whole release, "
+        "the config's data.datasets (default: every dataset the mixture knows)",
     )
     p.add_argument("--out", required=True, help="run folder: metrics.jsonl, checkpoint/, model/")
     p.add_argument("--steps", type=int, help="total steps (overrides the config)")
@@ -99,9 +104,7 @@ def train(args) -> int:
             config.data.stage = args.stage
     except ValueError as error:
         raise CommandError(str(error)) from None
-    for release in args.data:
-        if not release.startswith("s3://") and not (Path(release) / "manifest.json").exists():
-            raise CommandError(f"{release} is not a complete release (no manifest.json)")
+    _check_data(args.data, config)
     records = run(config, args.data, args.out, progress=True)
     teardown()
     if records:
@@ -109,6 +112,17 @@ def train(args) -> int:
             f"step {records[-1]['step']}: loss {records[-1]['loss']:.4f} (first logged {records[0]['loss']:.4f}); metrics in {args.out}/metrics.jsonl"
         )
     return 0
+
+
+def _check_data(paths: list[str], config) -> None:
+    """Each --data path read as training will read it, before any model is built."""
+    from pixmo_builders.manifest import ReleaseNotFound, ReleaseUnreadable
+    from training.data import release_summaries
+
+    try:
+        release_summaries(paths, config.data)
+    except (ReleaseNotFound, ReleaseUnreadable, ValueError) as error:
+        raise CommandError(str(error)) from None
 
 
 def _load(checkpoint: str):

@@ -1,3 +1,5 @@
+import shutil
+
 from PIL import Image
 
 from pixmo_cli.main import main
@@ -36,4 +38,16 @@ def test_train_rejects_a_missing_release(tmp_path, capsys):
         main(["train", "--config", "tiny", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
         == 2
     )
-    assert "not a complete release" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "neither a release nor a dataset folder" in err and "Traceback" not in err
+
+
+def test_train_reads_the_datasets_of_a_whole_release(clocks_release, tmp_path, capsys):
+    from pixmo_builders.manifest import release_index_write
+
+    release = tmp_path / "nov"
+    shutil.copytree(clocks_release, release / "pixmo-clocks")
+    release_index_write(release=str(release), datasets=["pixmo-clocks"])
+    out = tmp_path / "run"
+    assert main(["train", "--config", "tiny", "--data", str(release), "--out", str(out), "--steps", "2"]) == 0
+    assert "step 2: loss" in capsys.readouterr().out
