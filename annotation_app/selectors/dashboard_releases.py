@@ -1,4 +1,5 @@
-"""Releases page: filtered list, per-file checksums from the manifest, and download links."""
+"""Releases page: filtered list, counts per dataset and split, filters as a sentence, per-file
+checksums from the release index, and download links (each to a file the index lists)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from django.urls import reverse
 from annotation_app.errors import NotFound
 from annotation_app.models import DatasetRelease
 from annotation_app.models.releases import ReleaseStatus
+from pixmo_builders.card import counts_grid, filters_sentence
 from pixmo_builders.storage import split_s3_uri
 
 RELEASES_SHOWN = 100
-# Files every complete release has besides its data files (see DESIGN.md "Release layout").
+# The release index and card come first in the file list (see DESIGN.md "Release layout").
 TOP_FILES = ("manifest.json", "README.md")
 
 
@@ -36,7 +38,7 @@ def release_files(*, release: DatasetRelease, signer=None) -> list[dict]:
     if release.status != ReleaseStatus.COMPLETE:
         return []
     entries = (release.manifest or {}).get("files", {})
-    keys = [k for k in TOP_FILES if k == "manifest.json" or k in entries] + sorted(k for k in entries if k not in TOP_FILES)
+    keys = [k for k in TOP_FILES if k in entries] + sorted(k for k in entries if k not in TOP_FILES)
     return [
         {"key": key, "sha256": entries.get(key, {}).get("sha256", ""), "bytes": entries.get(key, {}).get("bytes"),
          "url": release_file_url(release=release, key=key, signer=signer)}
@@ -65,7 +67,7 @@ def _presigning_client():
 
 def release_local_file(*, release: DatasetRelease, key: str) -> Path:
     """The path of one listed file of a release kept in a folder; anything else is not found."""
-    listed = set((release.manifest or {}).get("files", {})) | {"manifest.json"}
+    listed = set((release.manifest or {}).get("files", {}))
     if release.uri.startswith("s3://") or key not in listed:
         raise NotFound(f"release {release.name} has no file {key}")
     root = Path(release.uri).resolve()
@@ -78,10 +80,20 @@ def release_local_file(*, release: DatasetRelease, key: str) -> Path:
 def releases_page(*, status: str = "", dataset: str = "", name: str = "") -> dict:
     releases = list(releases_filtered(status=status, dataset=dataset, name=name)[:RELEASES_SHOWN])
     signer = _presigning_client() if any(r.uri.startswith("s3://") for r in releases) else None
-    rows = [{"release": r, "files": release_files(release=r, signer=signer),
+    rows = [{"release": r, "files": release_files(release=r, signer=signer), "counts": release_counts(release=r),
+             "filters": filters_sentence(r.filters) if r.filters else "",
              "validation_ok": _validation_ok(r.validation), "problems": (r.validation or {}).get("problems", [])}
             for r in releases]
     return {"rows": rows, "building": any(r.status in (ReleaseStatus.QUEUED, ReleaseStatus.BUILDING) for r in releases)}
+
+
+def release_counts(*, release: DatasetRelease) -> dict | None:
+    """{"splits": [...], "rows": [(dataset, [rows or None per split])]} of the stored counts,
+    {dataset: {split: rows}}; None before any count."""
+    if not release.counts:
+        return None
+    splits, rows = counts_grid(release.counts)
+    return {"splits": splits, "rows": rows}
 
 
 def _validation_ok(validation: dict) -> bool | None:

@@ -1,10 +1,13 @@
 """Dataset releases: accepted rows → pixmo_builders → parquet + shards + manifest + card.
 
 An export runs as a background task. It is resumable: a crashed export run again on the same
-release continues where it stopped (the writer skips committed rows), and a release is complete
-only when every dataset's manifest exists — written last by the writer.
+release continues where it stopped (the writer skips committed rows and finished datasets). Each
+dataset's manifest is written last in its folder, and the release's index (`manifest.json` at
+the release root, `pixmo_builders.manifest`) after all of them: a release is complete exactly
+when its index exists.
 """
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -23,9 +26,19 @@ from annotation_app.selectors import export as sources
 from annotation_app.services.audit import audit_log
 from annotation_app.services.dispatch import release_export_dispatch
 from pixmo_builders.builders import explanations, points, text
-from pixmo_builders.manifest import ProvenanceEntry, ReleaseInfo
+from pixmo_builders.manifest import (
+    MANIFEST_KEY,
+    ProvenanceEntry,
+    ReleaseInfo,
+    ReleaseNotFound,
+    load_manifest,
+    load_release_index,
+    release_index_write,
+)
 from pixmo_builders.schemas import ANNOTATION_DATASETS
 from pixmo_builders.split import SplitPolicy
+from pixmo_builders.storage import open_storage
+from pixmo_builders.validate import validate_release
 from pixmo_builders.writer import ExportRow, ReleaseWriter, WriteProgress
 
 logger = logging.getLogger("pixmo.releases")
@@ -145,12 +158,15 @@ def release_export(*, release: DatasetRelease, on_progress: Callable[[str, Write
         for index, dataset in enumerate(release.datasets):
             manifests[dataset] = _export_one(release, dataset, filters, index, on_progress)
             counts[dataset] = {split: info["rows"] for split, info in manifests[dataset]["splits"].items()}
+        stored = _write_index(release, manifests)
+        # The same check as `pixmo validate URI`: every dataset and the index over them.
+        problems = validate_release(release=release.uri)
     except Exception as error:
         DatasetRelease.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED, error=f"{type(error).__name__}: {error}")
         raise
-    validation = _validate(release, manifests)
+    validation = {"ok": not problems, "problems": problems}
     DatasetRelease.objects.filter(pk=release.pk).update(
-        status=ReleaseStatus.COMPLETE, progress=1.0, manifest=_combined(manifests), counts=counts, validation=validation,
+        status=ReleaseStatus.COMPLETE, progress=1.0, manifest=stored, counts=counts, validation=validation,
         finished_at=timezone.now(),
     )
     release.refresh_from_db()
@@ -158,28 +174,24 @@ def release_export(*, release: DatasetRelease, on_progress: Callable[[str, Write
     return release
 
 
-def _combined(manifests: dict) -> dict:
-    """Each dataset's manifest, plus one `files` map keyed relative to the release root."""
-    files = {}
-    for dataset, manifest in manifests.items():
-        files[f"{dataset}/manifest.json"] = {"kind": "manifest"}
-        files.update({f"{dataset}/{key}": entry for key, entry in manifest.get("files", {}).items()})
-    return {"datasets": manifests, "files": files}
-
-
-def _validate(release: DatasetRelease, manifests: dict) -> dict:
-    """Re-read every written dataset: checksums, schema, ranges, split leakage, counts."""
-    from pixmo_builders.validate import validate_release
-
-    problems = []
-    for dataset in manifests:
-        problems += [f"{dataset}: {p}" for p in validate_release(release=f"{release.uri.rstrip('/')}/{dataset}")]
-    return {"ok": not problems, "problems": problems}
+def _write_index(release: DatasetRelease, manifests: dict) -> dict:
+    """The release index over the finished datasets (kept if an earlier run wrote it), and the
+    copy the row stores: the index, each dataset's manifest, and every file with its checksum."""
+    try:
+        index = load_release_index(release=release.uri)
+    except ReleaseNotFound:
+        index = release_index_write(release=release.uri, name=release.name, datasets=list(release.datasets),
+                                    filters=release.filters)
+    if list(index["datasets"]) != list(release.datasets):
+        raise ServiceError(f"{release.uri} already holds a release of {', '.join(index['datasets'])}")
+    raw = open_storage(location=release.uri).read_bytes(key=MANIFEST_KEY)
+    files = {MANIFEST_KEY: {"kind": "index", "sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)},
+             **index["files"]}
+    return {"index": {key: value for key, value in index.items() if key != "files"}, "datasets": manifests,
+            "files": files}
 
 
 def _export_one(release, dataset, filters, index, on_progress) -> dict:
-    from pixmo_builders.manifest import ReleaseNotFound, load_manifest
-
     location = f"{release.uri.rstrip('/')}/{dataset}"
     try:
         return load_manifest(release=location)  # finished in an earlier run

@@ -9,14 +9,24 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotation_app.models import (
-    AskThread, Assignment, Caption, CaptionVersion, DatasetRelease, ModelProvenance, PointSet, Recording, Transcript,
-)
 from annotation_app.errors import Conflict, ServiceError
+from annotation_app.models import (
+    AskThread,
+    Assignment,
+    Caption,
+    CaptionVersion,
+    DatasetRelease,
+    ModelProvenance,
+    PointSet,
+    Recording,
+    Transcript,
+)
 from annotation_app.selectors.export import ExportFilters
 from annotation_app.services.releases import release_export, release_request
 from pixmo_builders.reader import iter_samples
+from pixmo_cli.main import main
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory, WorkItemFactory
+from training.data import DataConfig, release_summaries
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +104,42 @@ def test_export_writes_every_dataset_with_only_accepted_rows(collected, tmp_path
     splits = json.loads((points_dir / "manifest.json").read_text())["splits"]
     samples = [s for split in splits for s in iter_samples(str(points_dir), split=split)]
     assert samples and all(s.image_bytes.startswith(b"\x89PNG") for s in samples)
+
+
+def test_a_release_is_one_folder_with_its_index_written_last(collected, tmp_path, capsys):
+    release = release_export(release=release_request(
+        name="r5", datasets=["pixmo-cap", "pixmo-points", "pixmo-points-eval"], filters=ExportFilters(),
+        uri=str(tmp_path / "r5")).release)
+    root = Path(release.uri)
+    index = json.loads((root / "manifest.json").read_text())
+    assert (index["format"], index["name"], list(index["datasets"])) == (
+        "pixmo-release-index", "r5", ["pixmo-cap", "pixmo-points", "pixmo-points-eval"])
+    assert index["filters"] == release.filters and index["code_version"] == index["datasets"]["pixmo-cap"]["code_version"]
+    assert {name: {s: v["rows"] for s, v in e["splits"].items()} for name, e in index["datasets"].items()} == release.counts
+    assert set(release.manifest["files"]) == {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    newest = max((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.stat().st_mtime_ns)
+    assert newest == root / "manifest.json"
+    card = (root / "README.md").read_text()
+    assert "| dataset | train | test |" in card and "| pixmo-points-eval | - | 1 |" in card
+    assert "Accepted rows only, from all projects, by all annotators." in card
+    assert "{'" not in card and "{'" not in (root / "pixmo-cap" / "README.md").read_text()
+    # The dashboard's "valid" and `pixmo validate` are one check, and train reads the same folder.
+    assert release.validation == {"ok": True, "problems": []}
+    assert main(["validate", release.uri]) == 0
+    assert "valid (release of pixmo-cap, pixmo-points, pixmo-points-eval)" in capsys.readouterr().out
+    assert [s.kind for s in release_summaries([release.uri], DataConfig())] == ["pixmo-cap", "pixmo-points"]
+
+
+def test_an_export_stopped_before_its_index_writes_it_when_run_again(collected, tmp_path):
+    release = release_export(release=release_request(
+        name="r6", datasets=["pixmo-cap", "pixmo-points"], filters=ExportFilters(), uri=str(tmp_path / "r6")).release)
+    (Path(release.uri) / "manifest.json").unlink()
+    DatasetRelease.objects.filter(pk=release.pk).update(status="failed")
+    dataset_manifest = (Path(release.uri) / "pixmo-cap" / "manifest.json").read_bytes()
+    release = release_export(release=DatasetRelease.objects.get(pk=release.pk))
+    assert release.status == "complete" and (Path(release.uri) / "manifest.json").exists()
+    assert (Path(release.uri) / "pixmo-cap" / "manifest.json").read_bytes() == dataset_manifest  # not re-exported
+    assert release.validation["ok"]
 
 
 def test_export_command_resumes_an_unfinished_release_and_refuses_a_finished_one(collected, tmp_path):

@@ -251,7 +251,9 @@ def seed_collection() -> dict:
     PipelineJobFactory(stage="validate", status="running", finished_at=None)
     HeartbeatFactory(hostname="asr-worker-1")
 
-    ReleaseFactory(name="pixmo-cap-v1", counts={"train": 1200, "validation": 60},
+    ReleaseFactory(name="pixmo-cap-v1", counts={"pixmo-cap": {"train": 1200, "validation": 60}},
+                   filters={"projects": [caption_project.slug], "annotators": [], "since": None, "until": None,
+                            "accepted_only": True},
                    manifest={"files": {"data/train-00000-of-00001.parquet": {"sha256": "ab" * 32, "bytes": 1024},
                                        "README.md": {"sha256": "cd" * 32, "bytes": 300}}},
                    validation={"ok": True, "problems": []})
