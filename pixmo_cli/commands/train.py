@@ -45,7 +45,7 @@ def register(subparsers) -> None:
         "eval", help="score a checkpoint on a release split (pointing P/R/F1, counting, captions)"
     )
     p.add_argument("--checkpoint", required=True, help="an exported model folder (RUN/model)")
-    p.add_argument("--data", required=True, metavar="RELEASE")
+    p.add_argument("--data", required=True, metavar="RELEASE", help="a dataset folder, or a release of one dataset")
     p.add_argument("--split", default="validation")
     p.add_argument("--limit", type=int, help="at most this many images")
     p.add_argument(
@@ -125,6 +125,20 @@ def _check_data(paths: list[str], config) -> None:
         raise CommandError(str(error)) from None
 
 
+def _one_dataset(path: str) -> str:
+    """The dataset folder `pixmo eval --data` scores: the path itself, or a release's only dataset."""
+    from pixmo_builders.manifest import ReleaseNotFound, ReleaseUnreadable, open_release
+
+    try:
+        layout = open_release(location=path)
+    except (ReleaseNotFound, ReleaseUnreadable, ValueError) as error:
+        raise CommandError(str(error)) from None
+    folders = list(layout.datasets.values())
+    if len(folders) > 1:
+        raise CommandError(f"{layout.describe()}; eval scores one dataset: name its folder, e.g. {folders[0].location}")
+    return folders[0].location
+
+
 def _load(checkpoint: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from training.infer import Molmo
@@ -138,8 +152,9 @@ def _load(checkpoint: str):
 def evaluate(args) -> int:
     from training.evaluate import evaluate as run
 
+    data = _one_dataset(args.data)
     molmo = _load(args.checkpoint)
-    result = run(molmo, args.data, split=args.split, limit=args.limit, threshold=args.threshold,
+    result = run(molmo, data, split=args.split, limit=args.limit, threshold=args.threshold,
                  max_new_tokens=args.max_new_tokens, progress=True)  # fmt: skip
     print(json.dumps(result, indent=2))
     return 0

@@ -51,3 +51,13 @@ def test_train_reads_the_datasets_of_a_whole_release(clocks_release, tmp_path, c
     out = tmp_path / "run"
     assert main(["train", "--config", "tiny", "--data", str(release), "--out", str(out), "--steps", "2"]) == 0
     assert "step 2: loss" in capsys.readouterr().out
+
+
+def test_eval_scores_one_dataset_and_says_which_folder_to_name(tmp_path, capsys):
+    from tests.pixmo_builders.conftest import write_release
+
+    release = write_release(str(tmp_path / "nov"))
+    assert main(["eval", "--checkpoint", str(tmp_path / "none"), "--data", release]) == 2
+    assert f"eval scores one dataset: name its folder, e.g. {release}/pixmo-points" in capsys.readouterr().err
+    assert main(["eval", "--checkpoint", str(tmp_path / "none"), "--data", str(tmp_path / "nothing")]) == 2
+    assert "neither a release nor a dataset folder" in capsys.readouterr().err
