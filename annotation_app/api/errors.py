@@ -16,8 +16,8 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
-from django.http import JsonResponse
+from django.db import DataError, InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,14 +29,31 @@ logger = logging.getLogger("pixmo.api")
 API_PREFIX = "/api/"
 
 
+DATABASE_RETRY_AFTER_S = 5
+DATABASE_UNAVAILABLE = (
+    "the database did not answer (it may be restarting); try again in a few seconds with the same "
+    "client UUID: a write that reached it is answered with its stored row, never stored twice"
+)
+
+
 def exception_handler(exc, context):
     """Service errors become 4xx with their one-sentence message as `detail`; so do Django's
-    request limits, model validation and bad values (a ValueError from parsing an id)."""
+    request limits, model validation and bad values (a ValueError from parsing an id). A database
+    that cannot be reached is a 503 with Retry-After, not a 500."""
     refusal = refusal_for(exc)
     if refusal is not None:
         status_code, detail = refusal
         return Response({"detail": detail}, status=status_code)
+    if database_unavailable(exc):
+        logger.warning("api.database_unavailable %s: %s", type(exc).__name__, exc)
+        return Response({"detail": DATABASE_UNAVAILABLE}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
     return drf_exception_handler(exc, context)
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """The connection failed or was cut (a restart, a network drop): the request may be retried."""
+    return isinstance(exc, OperationalError | InterfaceError)
 
 
 def refusal_for(exc: Exception) -> tuple[int, str] | None:
@@ -103,7 +120,19 @@ class ApiJsonErrorsMiddleware:
         return json_response
 
     def process_exception(self, request, exception):
-        """An exception from a view outside DRF's handler (Django's own request limits)."""
+        """An exception from a view outside DRF's handler (Django's own request limits), and on
+        every path a database that cannot be reached: 503 with Retry-After."""
+        if database_unavailable(exception):
+            logger.warning("page.database_unavailable %s %s: %s", request.path, type(exception).__name__, exception)
+            if request.path.startswith(API_PREFIX):
+                response = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+            else:
+                response = HttpResponse(
+                    "<!doctype html><title>Try again shortly</title><h1>Try again shortly</h1>"
+                    "<p>The database did not answer (it may be restarting). Nothing is lost: reload "
+                    "this page in a few seconds.</p>", status=503, content_type="text/html; charset=utf-8")
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+            return response
         if not request.path.startswith(API_PREFIX):
             return None
         refusal = refusal_for(exception) if isinstance(exception, SuspiciousOperation | ServiceError) else None
