@@ -1,0 +1,201 @@
+"""Uploads and claims over HTTP, each against a bare baseline served by the same gunicorn.
+
+1. Recordings (a 60 s WAV at 8 kHz, about 1 MB: a minute of speech at 1 MB per recording) sent
+   back to back by N annotators through the full endpoint — token auth, the assignment's lock,
+   the audio probe, the storage write, the rows, the pipeline jobs and their enqueue — against a
+   bare Django view that parses the same multipart body and writes the same bytes to the same
+   storage. MB/s and p50/p99 of each, and the ratio.
+2. Claims: `POST /api/projects/<id>/next/` (the lease row, the never-twice rule, the audit row,
+   the answer with the image) against a bare view running one indexed `UPDATE … RETURNING`.
+   Each annotator submits a point set after each claim (not timed), as a working one does.
+
+Both run under `bench.bare.settings` (the platform's settings, the bare views mounted beside the
+real URLs) on PostgreSQL (DATABASE_URL) with a filesystem broker in a scratch folder.
+
+    source /tmp/pixmo-env.sh   # any DATABASE_URL to a scratch PostgreSQL database
+    .venv/bin/python bench/upload.py --annotators 1 10 50
+"""
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import threading
+import uuid
+import wave
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_app.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from tqdm import tqdm
+
+from annotation_app.models import Image, Project, User, WorkItem
+from devtools.servers import Gunicorn, TokenClient, database_url, multipart_body, percentile_ms
+
+
+def wav(seconds: float, rate: int) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (0.3 * 32767 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) / 2).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return buffer.getvalue()
+
+
+def setup(items: int, annotators: int) -> tuple[Project, Project, Project, list[str]]:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    run = uuid.uuid4().hex[:8]
+    image = Image.objects.filter(sha256="c" * 64).first() or Image.objects.create(
+        sha256="c" * 64, file="bench.png", mime="image/png", byte_size=1, width=640, height=480)
+    captions = Project.objects.create(name=f"bench upload {run}", slug=f"bench-upload-{run}", kind="caption",
+                                      min_duration_s=1, target_duration_s=30, max_duration_s=120)
+    points = Project.objects.create(name=f"bench claim {run}", slug=f"bench-claim-{run}", kind="points",
+                                    labels=["person"])
+    bare = Project.objects.create(name=f"bench bare {run}", slug=f"bench-bare-{run}", kind="points")
+    for project in tqdm((captions, points, bare), desc="work items", unit="project"):
+        WorkItem.objects.bulk_create([WorkItem(project=project, image=image, variant=v, open_slots=1)
+                                      for v in range(items)], batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotation_app_workitem")
+    tokens = []
+    for i in range(annotators):
+        user, _ = User.objects.get_or_create(username=f"bench-{run}-{i}")
+        tokens.append(Token.objects.create(user=user).key)
+    return captions, points, bare, tokens
+
+
+def closed_loop(concurrency: int, per_client: int, make_call, warmup: int = 2) -> tuple[float, list[float], int]:
+    """(calls/s, latencies, errors): `concurrency` threads each make `warmup` untimed calls, then
+    `per_client` timed ones. Throughput is concurrency / mean latency (Little's law for a closed
+    loop), so a step a call makes before its timed request (the upload's claim) is not counted."""
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+    barrier = threading.Barrier(concurrency + 1)
+
+    def worker(index: int) -> None:
+        call = make_call(index)
+        for _ in range(warmup):
+            call()
+        barrier.wait()
+        for _ in range(per_client):
+            ok, seconds = call()
+            latencies[index].append(seconds)
+            errors[index] += not ok
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    flat = [x for per in latencies for x in per]
+    return concurrency / (sum(flat) / len(flat)), flat, sum(errors)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--annotators", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--uploads-per-annotator", type=int, default=4)
+    parser.add_argument("--claims-per-annotator", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each recording")
+    parser.add_argument("--rate", type=int, default=8000, help="sample rate of each recording (16-bit mono)")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("bench/upload.py needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+        return 2
+    most = max(args.annotators)
+    items = sum(args.annotators) * (max(args.uploads_per_annotator, args.claims_per_annotator) + 2) + 100
+    captions, points, bare, tokens = setup(items, most)
+    audio = wav(args.seconds, args.rate)
+    megabytes = len(audio) / 1e6
+    scratch = Path(tempfile.mkdtemp(prefix="pixmo-bench-upload-"))
+    env = {"DJANGO_SETTINGS_MODULE": "bench.bare.settings", "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url(settings.DATABASES["default"]),
+           "PIXMO_MEDIA_ROOT": str(scratch / "media"), "PIXMO_VAR_DIR": str(scratch / "var"),
+           "CELERY_BROKER_URL": "filesystem://"}
+    with Gunicorn(folder=scratch, env=env, workers=args.workers, threads=args.threads) as server:
+        print(f"gunicorn {args.workers} workers × {args.threads} threads, PostgreSQL {connection.pg_version}; "
+              f"recording {megabytes:.2f} MB ({args.seconds:.0f} s WAV at {args.rate} Hz)")
+
+        def full_upload(index: int):
+            client = TokenClient(server.url, tokens[index])
+
+            def call():
+                status, body, _ = client.json("POST", f"/api/projects/{captions.pk}/next/")
+                if status != 200:
+                    return False, 0.0
+                payload, content_type = multipart_body(
+                    {"client_uuid": str(uuid.uuid4()), "client_duration_s": str(args.seconds)},
+                    {"audio": ("take.wav", "audio/wav", audio)})
+                status, _, seconds = client.json("POST", f"/api/assignments/{body['id']}/recordings/",
+                                                 body=payload, content_type=content_type)
+                return status == 201, seconds
+            return call
+
+        def bare_upload(index: int):
+            client = TokenClient(server.url, None)
+
+            def call():
+                payload, content_type = multipart_body({"client_uuid": str(uuid.uuid4())},
+                                                       {"audio": ("take.wav", "audio/wav", audio)})
+                status, _, seconds = client.json("POST", "/bench/bare-upload/", body=payload, content_type=content_type)
+                return status == 201, seconds
+            return call
+
+        def full_claim(index: int):
+            client = TokenClient(server.url, tokens[index])
+
+            def call():
+                status, body, seconds = client.json("POST", f"/api/projects/{points.pk}/next/")
+                if status != 200:
+                    return False, seconds
+                done, _, _ = client.json("POST", f"/api/assignments/{body['id']}/points/", {"point_sets": [
+                    {"client_uuid": str(uuid.uuid4()), "label": "person", "points": [{"x_px": 10, "y_px": 10}]}]})
+                return done == 201, seconds
+            return call
+
+        def bare_claim(index: int):
+            client = TokenClient(server.url, None)
+
+            def call():
+                status, _, seconds = client.json("POST", f"/bench/bare-claim/{bare.pk}/")
+                return status == 200, seconds
+            return call
+
+        print(f"\n{'annotators':>10} {'path':>12} {'MB/s':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+              "   ratio vs bare")
+        for concurrency in args.annotators:
+            rows = {}
+            for name, make, per in (("bare upload", bare_upload, args.uploads_per_annotator),
+                                    ("upload", full_upload, args.uploads_per_annotator),
+                                    ("bare claim", bare_claim, args.claims_per_annotator),
+                                    ("claim", full_claim, args.claims_per_annotator)):
+                rate, latencies, errors = closed_loop(concurrency, per, make)
+                rows[name] = rate
+                mbps = f"{rate * megabytes:7.1f}" if "upload" in name else f"{'':>7}"
+                ratio = f"   {rate / rows['bare ' + name]:.2f}× throughput" if not name.startswith("bare") else ""
+                print(f"{concurrency:>10} {name:>12} {mbps} {rate:7.1f} {percentile_ms(latencies, 50):8.1f} "
+                      f"{percentile_ms(latencies, 99):8.1f} {errors:>6}{ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
