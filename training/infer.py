@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from training.model_folder import model_folder
 from training.points import parse_points
 
 
@@ -21,17 +22,19 @@ class Molmo:
 
     @classmethod
     def load(cls, folder: str | Path, device: str = "cpu") -> Molmo:
+        from safetensors import SafetensorError
+
         from training.model import MolmoForCausalLM
         from training.preprocessor import ImagePreprocessor
         from training.tokenizer import Tokenizer
 
-        folder = Path(folder)
-        if not (folder / "config.json").exists():
-            raise ValueError(
-                f"{folder} is not an exported checkpoint (no config.json); pass the run's model/ folder"
-            )
-        model = MolmoForCausalLM.from_pretrained(str(folder)).to(device).eval()
-        tokenizer = Tokenizer.load(folder / "tokenizer", model.config.llm_vocab_size)
+        folder = model_folder(folder)
+        try:
+            model = MolmoForCausalLM.from_pretrained(str(folder)).to(device).eval()
+            tokenizer = Tokenizer.load(folder / "tokenizer", model.config.llm_vocab_size)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(f"{folder} could not be loaded as a Molmo model ({reason})") from None
         return cls(model, tokenizer, ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids))
 
     def prompt_ids(self, image_tokens: np.ndarray, prompt: str, *, chat: bool = True) -> list[int]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pixmo_cli.main import CommandError
 
+CHECKPOINT_HELP = "the run folder `pixmo train --out` wrote, or its model/ folder"
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("image-tokens", help="print an image's crop tiling and image-token count")
@@ -44,7 +46,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "eval", help="score a checkpoint on a release split (pointing P/R/F1, counting, captions)"
     )
-    p.add_argument("--checkpoint", required=True, help="an exported model folder (RUN/model)")
+    p.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
     p.add_argument("--data", required=True, metavar="RELEASE", help="a dataset folder, or a release of one dataset")
     p.add_argument("--split", default="validation")
     p.add_argument("--limit", type=int, help="at most this many images")
@@ -58,7 +60,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=evaluate)
 
     p = subparsers.add_parser("infer", help="answer a prompt about an image; draws parsed points to a PNG")
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
     p.add_argument("--image", required=True)
     p.add_argument("--prompt", required=True)
     p.add_argument(
@@ -92,19 +94,15 @@ def image_tokens(args) -> int:
 
 def train(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.steps is not None and args.steps < 1:
+        raise CommandError(f"--steps must be at least 1, got {args.steps}")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CommandError(f"--out {args.out} is a file; name a folder for the run")
+    config = _config(args)
+    _check_data(args.data, config)
     from training.distributed import teardown
-    from training.presets import resolve
     from training.train import train as run
 
-    try:
-        config = resolve(args.config)
-        if args.steps:
-            config.steps = args.steps
-        if args.stage:
-            config.data.stage = args.stage
-    except ValueError as error:
-        raise CommandError(str(error)) from None
-    _check_data(args.data, config)
     records = run(config, args.data, args.out, progress=True)
     teardown()
     if records:
@@ -112,6 +110,26 @@ def train(args) -> int:
             f"step {records[-1]['step']}: loss {records[-1]['loss']:.4f} (first logged {records[0]['loss']:.4f}); metrics in {args.out}/metrics.jsonl"
         )
     return 0
+
+
+def _config(args):
+    import tomllib
+
+    from training.presets import resolve
+
+    try:
+        config = resolve(args.config)
+        if args.steps:
+            config.steps = args.steps
+        if args.stage:
+            config.data.stage = args.stage
+    except tomllib.TOMLDecodeError as error:
+        raise CommandError(f"{args.config} is not valid TOML ({error})") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{args.config} is not a text file; --config takes a preset name or a TOML file") from None
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    return config
 
 
 def _check_data(paths: list[str], config) -> None:
@@ -125,7 +143,7 @@ def _check_data(paths: list[str], config) -> None:
         raise CommandError(str(error)) from None
 
 
-def _one_dataset(path: str) -> str:
+def _one_dataset(path: str):
     """The dataset folder `pixmo eval --data` scores: the path itself, or a release's only dataset."""
     from pixmo_builders.manifest import ReleaseNotFound, ReleaseUnreadable, open_release
 
@@ -136,41 +154,85 @@ def _one_dataset(path: str) -> str:
     folders = list(layout.datasets.values())
     if len(folders) > 1:
         raise CommandError(f"{layout.describe()}; eval scores one dataset: name its folder, e.g. {folders[0].location}")
-    return folders[0].location
+    return folders[0]
 
 
 def _load(checkpoint: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from training.infer import Molmo
+    from training.model_folder import model_folder
 
     try:
-        return Molmo.load(checkpoint)
+        folder = model_folder(checkpoint)  # a wrong path is told before torch loads
+        from training.infer import Molmo
+
+        return Molmo.load(folder)
     except ValueError as error:
         raise CommandError(str(error)) from None
 
 
 def evaluate(args) -> int:
+    _at_least(limit=(args.limit, 1), max_new_tokens=(args.max_new_tokens, 1))
+    if not args.threshold > 0:
+        raise CommandError(f"--threshold must be above 0 (0-100 units), got {args.threshold}")
+    folder = _one_dataset(args.data)
+    splits = sorted(folder.manifest.get("splits", {}))
+    if args.split not in splits:
+        raise CommandError(f"{folder.location} has no split {args.split!r}; it has {', '.join(splits)}")
+    molmo = _load(args.checkpoint)
     from training.evaluate import evaluate as run
 
-    data = _one_dataset(args.data)
-    molmo = _load(args.checkpoint)
-    result = run(molmo, data, split=args.split, limit=args.limit, threshold=args.threshold,
+    result = run(molmo, folder.location, split=args.split, limit=args.limit, threshold=args.threshold,
                  max_new_tokens=args.max_new_tokens, progress=True)  # fmt: skip
     print(json.dumps(result, indent=2))
     return 0
 
 
-def infer(args) -> int:
-    from PIL import Image, UnidentifiedImageError
+def _at_least(**flags: tuple[int | None, int]) -> None:
+    for name, (value, least) in flags.items():
+        if value is not None and value < least:
+            raise CommandError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
 
+
+def infer(args) -> int:
+    _at_least(max_new_tokens=(args.max_new_tokens, 1))
+    if not args.prompt.strip():
+        raise CommandError("--prompt is empty; ask something, e.g. --prompt 'Point to the person'")
+    image = _read_image(args.image)
+    out = args.out or str(Path(args.image).with_suffix(".points.png"))
+    _check_png_out(out)
+    molmo = _load(args.checkpoint)
     from training.infer import answer_with_points
 
-    try:
-        image = Image.open(args.image)
-    except (FileNotFoundError, UnidentifiedImageError):
-        raise CommandError(f"cannot read an image from {args.image}") from None
-    out = args.out or str(Path(args.image).with_suffix(".points.png"))
-    text, points = answer_with_points(_load(args.checkpoint), image, args.prompt, out, args.max_new_tokens)
-    print(text)
+    text, points = answer_with_points(molmo, image, args.prompt, out, args.max_new_tokens)
+    print(answer_line(text))
     print(f"{len(points)} points drawn to {out}", flush=True)
     return 0
+
+
+def answer_line(text: str) -> str:
+    """The model's answer as printed: an empty one is said, not shown as a blank line."""
+    return text if text.strip() else "(the model answered nothing)"
+
+
+def _read_image(path: str):
+    from PIL import Image, UnidentifiedImageError
+
+    if Path(path).is_dir():
+        raise CommandError(f"--image {path} is a folder; name one image file")
+    try:
+        image = Image.open(path)
+        image.load()
+    except FileNotFoundError:
+        raise CommandError(f"--image {path} does not exist") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise CommandError(f"cannot read an image from {path} ({error})") from None
+    return image
+
+
+def _check_png_out(out: str) -> None:
+    """Before the model loads: where the drawn image goes must be writable."""
+    target = Path(out)
+    if target.is_dir():
+        raise CommandError(f"--out {out} is a folder; name the PNG file to write")
+    if not target.parent.is_dir():
+        raise CommandError(f"--out {out}: the folder {target.parent} does not exist")
