@@ -53,6 +53,8 @@ def read_judgments(path: str) -> list:
             return [_row(path, line, row, judgment_check) for line, row in enumerate(reader, start=2)]
     except FileNotFoundError:
         raise CommandError(f"{path} does not exist.") from None
+    except IsADirectoryError:
+        raise CommandError(f"{path} is a folder; pass the CSV file of judgments.") from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise CommandError(f"{path} is not a readable CSV file ({error}).") from None
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pixmo_cli.main import CommandError
 
 MAX_N = 10_000_000
+MIN_CLOCK_SIZE_PX = 32  # the clock renderer's smallest face
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,11 +34,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    if not 1 <= args.n <= MAX_N:
-        raise CommandError(f"--n must be between 1 and {MAX_N:,}, got {args.n}.")
+    _check_flags(args)
     if args.kind == "clocks":
         return _clocks(args=args)
     return _docs(args=args)
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """The numbers and the output, in the flags' own names, before any progress bar or folder."""
+    from pixmo_builders.clocks import MAX_SIZE_PX
+
+    if not 1 <= args.n <= MAX_N:
+        raise CommandError(f"--n must be between 1 and {MAX_N:,}, got {args.n}.")
+    if args.kind == "clocks" and not MIN_CLOCK_SIZE_PX <= args.size <= MAX_SIZE_PX:
+        raise CommandError(f"--size must be between {MIN_CLOCK_SIZE_PX} and {MAX_SIZE_PX} px, got {args.size}.")
+    if args.shard_samples < 1:
+        raise CommandError(f"--shard-samples must be at least 1, got {args.shard_samples}.")
+    if args.validation_fraction is not None and not 0 <= args.validation_fraction < 1:
+        raise CommandError(f"--validation-fraction must be at least 0 and below 1, got {args.validation_fraction}.")
+    if not args.out.startswith("s3://"):
+        _check_out_folder(Path(args.out))
+
+
+def _check_out_folder(out: Path) -> None:
+    if out.is_file():
+        raise CommandError(f"--out {out} is a file; name a folder for the release (or an s3:// prefix).")
+    above = next((p for p in out.parents if p.exists()), Path("."))
+    if not above.is_dir():
+        raise CommandError(f"--out {out} cannot be created: {above} is a file.")
 
 
 def _progress_bar(*, total: int, unit: str):

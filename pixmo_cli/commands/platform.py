@@ -1,8 +1,10 @@
 """Platform commands that need the database: image import, demo seed, lease sweep."""
 
 import argparse
+import sys
+from pathlib import Path
 
-from pixmo_cli.django_setup import setup_django
+from pixmo_cli.django_setup import database_errors_as_sentences, setup_django
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,13 +45,14 @@ def _call(name: str, *args, **options) -> int:
     from django.core.management import call_command
     from django.core.management.base import CommandError as DjangoCommandError
 
-    from pixmo_cli.main import CommandError
+    from pixmo_cli.main import CommandError, sentence
 
     try:
-        call_command(name, *args, **options)
+        with database_errors_as_sentences():
+            call_command(name, *args, **options)
     except DjangoCommandError as error:
         if getattr(error, "returncode", 1) == 1 and "refused" in str(error):
-            print(f"pixmo: {error}.")
+            print(f"pixmo {name.replace('_', '-')}: {sentence(error)}", file=sys.stderr)
             return 1
         raise CommandError(str(error)) from None
     return 0
@@ -61,6 +64,10 @@ def _import_images(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from pixmo_cli.main import CommandError
+
+    if args.out and not args.out.startswith("s3://") and Path(args.out).is_file():
+        raise CommandError(f"--out {args.out} is a file; name a folder for the release (or an s3:// prefix)")
     options = {"datasets": args.datasets, "out": args.out, "projects": args.projects, "annotators": args.annotators,
                "since": args.since, "until": args.until, "include_unreviewed": args.include_unreviewed}
     return _call("export_release", args.name, **options)
@@ -74,5 +81,7 @@ def _expire_leases(args: argparse.Namespace) -> int:
     setup_django()
     from annotation_app.services.assignments import assignments_expire
 
-    print(f"returned {assignments_expire()} expired assignments to the pool")
+    with database_errors_as_sentences():
+        returned = assignments_expire()
+    print(f"returned {returned} expired assignments to the pool")
     return 0

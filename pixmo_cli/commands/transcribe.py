@@ -53,6 +53,9 @@ def transcribe_command(args: argparse.Namespace) -> int:
         except AudioDecodeError as error:
             failures += 1
             _print_failure(path, reason=error.reason, as_json=args.json)
+    if failures:
+        print(f"pixmo transcribe: {failures} of {len(args.audio)} files could not be decoded (reasons above).",
+              file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -138,6 +141,9 @@ def _transcript_text(content: str) -> str:
 
 
 def _require_files(paths: list[Path]) -> None:
+    folders = [str(path) for path in paths if path.is_dir()]
+    if folders:
+        raise CommandError(f"{', '.join(folders)}: a folder, not a file; name the files inside it.")
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         raise CommandError(f"no such file: {', '.join(missing)}.")

@@ -23,8 +23,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, source: str, project: str | None, license: str, user: str | None, **options):
         target = self._project(project)
-        importer = User.objects.filter(username=user).first() if user else None
-        sources = list(self._sources(source, license))
+        importer = self._importer(user)
+        try:
+            sources = list(self._sources(source, license))
+        except UnicodeDecodeError:
+            raise CommandError(
+                f"'{source}' is not a text file of URLs; pass a folder of images, a .txt/.csv file of URLs, "
+                "or an s3:// prefix"
+            ) from None
+        if not sources:
+            raise CommandError(f"'{source}' holds no images to import")
         with tqdm(total=len(sources), unit="img", desc="importing", disable=options["verbosity"] == 0) as bar:
             summary = images_import(sources=sources, imported_by=importer, project=target, progress=lambda _: bar.update())
         for name, reason in summary.refused:
@@ -43,6 +51,14 @@ class Command(BaseCommand):
         if project is None:
             raise CommandError(f"there is no project with slug '{slug}'")
         return project
+
+    def _importer(self, username: str | None) -> User | None:
+        if not username:
+            return None
+        importer = User.objects.filter(username=username).first()
+        if importer is None:
+            raise CommandError(f"there is no user named '{username}'")
+        return importer
 
     def _sources(self, source: str, license: str):
         if source.startswith("s3://"):
