@@ -14,5 +14,6 @@ urlpatterns = [
     path("work/", include("annotation_app.ui.urls")),
     path("admin/", admin.site.urls),
     path("csp-report/", csp_report, name="csp-report"),
+    path("favicon.ico", views.favicon, name="favicon"),
     re_path(r"^media/(?P<path>.+)$", views.protected_media, name="media"),
 ]
