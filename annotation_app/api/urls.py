@@ -36,4 +36,6 @@ urlpatterns = [
     path("releases/", releases.ReleaseListApi.as_view(), name="api-releases"),
     path("assignments/<int:assignment_id>/ask-thread/", ui.AssignmentAskThreadApi.as_view(),
          name="api-assignment-ask-thread"),
+    path("assignments/<int:assignment_id>/position/", ui.AssignmentPositionApi.as_view(),
+         name="api-assignment-position"),
 ]

@@ -1,9 +1,10 @@
 """What the annotator task pages need to start: the project's settings and the API routes."""
 
+from django.db.models import Count, Q
 from django.urls import reverse
 
-from annotation_app.models import AskThread, Assignment, Project, User
-from annotation_app.selectors.projects import project_get_visible
+from annotation_app.models import AskThread, Assignment, Project, User, WorkItem
+from annotation_app.selectors.projects import project_get_workable
 
 # The seven guiding questions of the spoken-caption protocol; they stay on screen.
 CAPTION_QUESTIONS = (
@@ -18,8 +19,9 @@ CAPTION_QUESTIONS = (
 
 
 def task_page_context(*, user: User, project_id: int) -> dict:
-    """Template context of a task page; raises NotFound when the project is not open to the user."""
-    project = project_get_visible(user=user, project_id=project_id)
+    """Template context of a task page (the page claims the project's work); raises NotFound when
+    the user may not see the project, PermissionDenied when they may not work in it."""
+    project = project_get_workable(user=user, project_id=project_id)
     return {
         "project": project,
         "questions": CAPTION_QUESTIONS,
@@ -52,3 +54,11 @@ def task_config(*, project: Project) -> dict:
 def ask_thread_of_assignment(*, assignment: Assignment) -> AskThread | None:
     """The assignment's newest ask thread with its turns, so a reloaded page picks up the thread."""
     return AskThread.objects.filter(assignment=assignment).prefetch_related("turns").order_by("-created_at").first()
+
+
+def assignment_item_position(*, assignment: Assignment) -> dict:
+    """Where the assignment's item stands in its project, items in the order they were added:
+    {"position": 3, "total": 40} (1-based), for "item 3 of 40" on the task page. One query."""
+    return WorkItem.objects.filter(project_id=assignment.project_id).aggregate(
+        position=Count("id", filter=Q(pk__lte=assignment.work_item_id)), total=Count("id"),
+    )

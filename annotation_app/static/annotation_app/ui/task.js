@@ -56,12 +56,24 @@ export class TaskShell {
     this.assignment = assignment;
     $("done").hidden = true;
     $("workspace").hidden = false;
-    $("item-label").textContent = `· item ${assignment.id}`;
+    this.#showPosition(assignment);
     document.body.dataset.assignment = assignment.id;
     this.#startHeartbeat();
     const loaded = this.viewer.setImage(assignment.image.url, assignment.image.width, assignment.image.height);
     await this.onAssignment(assignment);
     await loaded.catch((error) => status(error.message, "error"));
+  }
+
+  // "item 3 of 40": the item's place among the project's items (the ids are global, so not shown).
+  async #showPosition(assignment) {
+    const label = $("item-label");
+    label.textContent = "";
+    try {
+      const { position, total } = await api(`/api/assignments/${assignment.id}/position/`);
+      if (this.assignment === assignment) label.textContent = `· item ${position} of ${total}`;
+    } catch {
+      label.textContent = ""; // the count is a courtesy; the task goes on without it
+    }
   }
 
   finished(reason) {
