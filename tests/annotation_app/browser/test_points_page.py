@@ -1,5 +1,7 @@
 """Pointing in the browser: clicks at known pixels are stored in pixels and 0–100 percent."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,6 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTH, HEIGHT = 800, 600
 TARGETS = [(200, 150), (600, 450), (412, 287)]
+SHOTS = Path("/tmp/shots")
 
 
 def screen_point(page, x_px: float, y_px: float) -> tuple[float, float]:
@@ -88,3 +91,54 @@ def test_clicks_at_known_pixels_store_pixels_and_percent(page):
         assert point["x"] == pytest.approx(100 * point["x_px"] / WIDTH, abs=0.001)
         assert point["y"] == pytest.approx(100 * point["y_px"] / HEIGHT, abs=0.001)
     assert item.assignments.get().status == AssignmentStatus.SUBMITTED
+
+
+def test_no_label_is_chosen_until_the_annotator_chooses_one(page):
+    """A label list starts on no label: clicks and "not present" wait for a choice, with a hint;
+    the status then says what was stored and what was marked not present, by name."""
+    user = UserFactory()
+    project = ProjectFactory(kind="points", name="Point at labels", labels=["circle", "square", "person"])
+    items = [WorkItemFactory(project=project, image=ImageFactory(width=WIDTH, height=HEIGHT,
+                                                                 file=scene_png(WIDTH, HEIGHT, circles=TARGETS)))
+             for _ in range(3)]
+    login(page, user)
+    page.goto(f"/work/{project.pk}/")
+    expect(page.locator("#image")).to_have_js_property("complete", True)
+    expect(page.locator("#item-label")).to_have_text("· item 1 of 3")
+    expect(page.locator("#label")).to_have_value("")
+    expect(page.locator("#label-hint")).to_be_visible()
+    expect(page.locator("#submit")).to_be_disabled()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "points-no-label.png")
+
+    page.keyboard.press("n")  # "not present" of nothing: refused like a click
+    page.mouse.click(*screen_point(page, *TARGETS[0]))
+    expect(page.locator("#status")).to_have_text("Choose a label before placing points.")
+    expect(page.locator("#count")).to_have_text("0")
+    expect(page.locator("#overlay .marker")).to_have_count(0)
+    expect(page.locator("#label")).to_be_focused()
+    page.screenshot(path=SHOTS / "points-label-needed.png")
+
+    page.select_option("#label", "person")
+    expect(page.locator("#label-hint")).to_be_hidden()
+    expect(page.locator("#status")).to_have_text("")
+    page.mouse.click(*screen_point(page, *TARGETS[0]))
+    expect(page.locator("#count")).to_have_text("1")
+    page.click("#add-set")  # the next label starts unchosen too
+    expect(page.locator("#label")).to_have_value("")
+    expect(page.locator("#submit")).to_be_disabled()
+    page.select_option("#label", "square")
+    page.click("#not-present")
+    page.click("#submit")
+    expect(page.locator("#status")).to_have_text("Stored 1 point for 'person'; marked 'square' not present.")
+    expect(page.locator("#item-label")).to_have_text("· item 2 of 3")
+    page.screenshot(path=SHOTS / "points-stored-both.png")
+
+    page.select_option("#label", "circle")
+    page.click("#not-present")
+    page.click("#submit")
+    expect(page.locator("#status")).to_have_text("Marked 'circle' not present.")
+    expect(page.locator("#item-label")).to_have_text("· item 3 of 3")
+    stored = {(row.work_item_id, row.label): row for row in PointSet.objects.all()}
+    assert set(stored) == {(items[0].pk, "person"), (items[0].pk, "square"), (items[1].pk, "circle")}
+    assert stored[items[1].pk, "circle"].not_present and len(stored[items[0].pk, "person"].points) == 1

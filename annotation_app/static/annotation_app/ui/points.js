@@ -1,5 +1,7 @@
 // The pointing task: every instance of a label, in pixels of the original image (the server
-// adds 0–100 percent). "Not present" is an answer of its own, different from skipping.
+// adds 0–100 percent). "Not present" is an answer of its own, different from skipping. Every set
+// starts with no label: the annotator names or chooses one before placing a point, so a label
+// list's first entry is never stored by default.
 
 import { newUuid } from "./api.js";
 import { submitWithRetry } from "./submit.js";
@@ -19,17 +21,12 @@ const shell = new TaskShell({ onAssignment: reset });
 shell.viewer.onClick = (x, y) => addPoint(x, y);
 shell.viewer.onTransform = () => draw();
 
-function newSet(label = hasLabelList ? labelField.value : "") {
-  return { uuid: newUuid(), label, points: [], notPresent: false };
-}
-
-function nextUnusedLabel() {
-  const used = new Set(sets.map((set) => set.label));
-  return config.project.labels.find((label) => !used.has(label)) ?? config.project.labels[0];
+function newSet() {
+  return { uuid: newUuid(), label: "", points: [], notPresent: false };
 }
 
 function reset() {
-  sets = [newSet(hasLabelList ? config.project.labels[0] : "")];
+  sets = [newSet()];
   active = 0;
   history = [];
   lastTouched = null;
@@ -49,7 +46,21 @@ function undo() {
   render();
 }
 
+function hasLabel(set) {
+  return set.label.trim() !== "";
+}
+
+// A point or a "not present" needs a label first: say so where the eye is, and go to the field.
+function labelFirst() {
+  if (hasLabel(sets[active])) return true;
+  $("label-hint").classList.add("needed");
+  status(hasLabelList ? "Choose a label before placing points." : "Name what you point at before placing points.", "warn");
+  labelField.focus();
+  return false;
+}
+
 function addPoint(x, y) {
+  if (!labelFirst()) return;
   snapshot();
   const set = sets[active];
   set.notPresent = false;
@@ -66,6 +77,7 @@ function removePoint(setIndex, index) {
 }
 
 function toggleNotPresent() {
+  if (!labelFirst()) return;
   snapshot();
   const set = sets[active];
   set.notPresent = !set.notPresent;
@@ -74,12 +86,15 @@ function toggleNotPresent() {
 }
 
 function valid(set) {
-  return set.label.trim() !== "" && (set.notPresent !== (set.points.length > 0));
+  return hasLabel(set) && (set.notPresent !== (set.points.length > 0));
 }
 
 function render() {
   const set = sets[active];
   if (labelField.value !== set.label) labelField.value = set.label;
+  $("label-hint").hidden = hasLabel(set);
+  if (hasLabel(set)) $("label-hint").classList.remove("needed");
+  $("viewer").classList.toggle("needs-label", !hasLabel(set));
   $("count").textContent = set.notPresent ? "not present" : String(set.points.length);
   $("not-present").setAttribute("aria-pressed", String(set.notPresent));
   $("not-present").classList.toggle("on", set.notPresent);
@@ -198,13 +213,31 @@ async function submit() {
   };
   try {
     const stored = await submitWithRetry(`/api/assignments/${shell.assignment.id}/points/`, payload, { what: "your points" });
-    const total = stored.reduce((sum, row) => sum + row.points.length, 0);
-    status(`Stored ${total} point${total === 1 ? "" : "s"} for ${stored.length} label${stored.length === 1 ? "" : "s"}.`, "ok");
+    status(storedSummary(stored), "ok");
     await shell.next();
   } catch (error) {
     status(`Not stored: ${error.message}`, "error");
     render();
   }
+}
+
+// "Stored 3 points for 'cup'; marked 'cat' not present." from the rows the server stored.
+function storedSummary(stored) {
+  const pointed = stored.filter((row) => !row.not_present);
+  const absent = stored.filter((row) => row.not_present);
+  const parts = [];
+  if (pointed.length) {
+    const total = pointed.reduce((sum, row) => sum + row.points.length, 0);
+    parts.push(`stored ${total} point${total === 1 ? "" : "s"} for ${quotedList(pointed)}`);
+  }
+  if (absent.length) parts.push(`marked ${quotedList(absent)} not present`);
+  const text = parts.join("; ");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}
+
+function quotedList(rows) {
+  const names = rows.map((row) => `'${row.label}'`);
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
 function onKey(event) {
@@ -228,6 +261,7 @@ function onKey(event) {
 }
 
 labelField.addEventListener("input", () => {
+  if ($("label-hint").classList.contains("needed")) status("");
   sets[active].label = labelField.value;
   render();
 });
@@ -236,7 +270,7 @@ $("clear").addEventListener("click", () => { snapshot(); sets[active].points = [
 $("not-present").addEventListener("click", toggleNotPresent);
 $("add-set").addEventListener("click", () => {
   snapshot();
-  sets.push(newSet(hasLabelList ? nextUnusedLabel() : ""));
+  sets.push(newSet());
   active = sets.length - 1;
   render();
   labelField.focus();
