@@ -18,6 +18,7 @@ from django.utils import timezone
 from annotation_app.errors import Conflict, NoWorkAvailable, PermissionDenied
 from annotation_app.models import Assignment, Project, User, WorkItem
 from annotation_app.models.work import AssignmentStatus
+from annotation_app.selectors.projects import not_a_member_message, project_open_to
 from annotation_app.services.audit import audit_log
 from annotation_app.services.claim_sql import CLAIM_SQL
 
@@ -31,6 +32,9 @@ def assignment_claim(*, annotator: User, project: Project) -> Assignment:
     """The annotator's live assignment in the project, or a new lease on the next open item."""
     if not project.is_active:
         raise Conflict(f"project '{project.slug}' is closed")
+    # Whatever the role: reviewers and admins see every project, but claim only where added.
+    if not project_open_to(user=annotator, project=project):
+        raise PermissionDenied(not_a_member_message(project=project))
     if connection.vendor == "postgresql":
         return _claim_postgresql(annotator=annotator, project=project)
     return _claim_sqlite(annotator=annotator, project=project)
