@@ -39,9 +39,16 @@ def days_back(*, days: int, today: date | None = None) -> list[date]:
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
+def open_items_count() -> Count:
+    """Images of a project that still want an annotation (an item with an open slot): the annotator
+    home's 'open items'. The overview's 'open' stage counts the slots themselves."""
+    return Count("items", filter=Q(items__open_slots__gt=0))
+
+
 def overview_stages() -> list[dict]:
-    """Per project, how many units of work sit in each stage (see STAGES)."""
-    projects = list(Project.objects.order_by("id").annotate(open=Sum("items__open_slots")))
+    """Per project, how many units of work sit in each stage (see STAGES); `open_items` per project
+    counts images, as the annotator home does."""
+    projects = list(Project.objects.order_by("id").annotate(open=Sum("items__open_slots"), open_items=open_items_count()))
     stages = {p.pk: dict.fromkeys(STAGES, 0) for p in projects}
     for p in projects:
         stages[p.pk]["open"] = p.open or 0

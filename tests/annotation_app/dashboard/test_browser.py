@@ -1,5 +1,7 @@
 """Every dashboard page in Debian's Chromium with seeded data: charts drawn, keys work, screenshots."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -8,6 +10,7 @@ from tests.annotation_app.browser_support import SCREENSHOTS, launch, login, ope
 from tests.annotation_app.dashboard.factories import seed_collection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path("/tmp/shots")
 
 @pytest.fixture(scope="module")
 def chromium(playwright):
@@ -98,3 +101,29 @@ def test_every_page_with_seeded_data(page, django_user_model):
     accepted_id = int(first.split()[0].lstrip("#"))
     assert PointSet.objects.get(pk=accepted_id).review_status == "accepted"
     expect(page.locator("#review-queue li")).to_have_count(1)
+
+
+def test_the_overview_table_fits_its_card(page, django_user_model):
+    """At 1280 px the stage table sits inside its card; on a phone it scrolls inside the card."""
+    from annotation_app.models import Role
+    from tests.annotation_app.browser_support import NARROW
+    from tests.annotation_app.factories import ProjectFactory
+
+    seed_collection()
+    ProjectFactory(name="A project with a rather long name for the table", kind="caption")
+    login(page, django_user_model.objects.create(username="fit-admin", role=Role.ADMIN))
+    page.goto("/dashboard/")
+    charts_drawn(page, 4)
+    fits = """() => { const table = document.getElementById('stages'), box = table.closest('.card');
+        const card = box.getBoundingClientRect(), pad = parseFloat(getComputedStyle(box).paddingRight);
+        return [table.getBoundingClientRect().right, card.right - pad + 0.5, table.scrollWidth, table.parentElement.clientWidth]; }"""
+    right, inner_right, width, room = page.evaluate(fits)
+    assert right <= inner_right and width <= room, (right, inner_right, width, room)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "overview-1280.png", full_page=True)
+    page.set_viewport_size(NARROW)
+    page.wait_for_timeout(150)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+    scroller = page.evaluate("() => { const s = document.querySelector('.table-scroll'); return [s.scrollWidth, s.clientWidth]; }")
+    assert scroller[0] > scroller[1]  # the table is wider than a phone: it scrolls in its box
+    page.screenshot(path=SHOTS / "overview-narrow.png", full_page=True)
