@@ -34,6 +34,8 @@ from annotation_app.services.releases import EXPORTABLE, release_request
 from annotation_app.services.reviews import review_submit
 
 REVIEW_TARGET = {"caption": Caption, "points": PointSet, "ask": AskThread}
+# What a reviewed output is called on the page: "Point set 12", never the model's "Pointset".
+REVIEW_KIND_NAME = {"caption": "Caption", "points": "Point set", "ask": "Ask thread"}
 
 
 @reviewer_required
@@ -66,7 +68,7 @@ def review(request: HttpRequest, project_id: int, target_id: int | None = None) 
         page = review_page(project=project, target_id=target_id)
     except NotFound as error:
         raise Http404(str(error)) from None
-    return render(request, "annotation_app/dashboard/review.html", page)
+    return render(request, "annotation_app/dashboard/review.html", {**page, "kind_name": REVIEW_KIND_NAME.get(project.kind, "")})
 
 
 @require_POST

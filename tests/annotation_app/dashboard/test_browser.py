@@ -92,13 +92,13 @@ def test_every_page_with_seeded_data(page, django_user_model):
     expect(page.locator("#pointed-image circle.point").first).to_be_visible()
     shoot(page, "review-points")
     # Keyboard: r without a reason focuses the reason box instead of rejecting.
-    first = page.locator("#review-queue li.current a").inner_text()
+    first = page.locator("#review-queue li.current a").get_attribute("data-target")
     page.keyboard.press("r")
     expect(page.locator("#reason")).to_be_focused()
     page.locator("#reason").blur()
     page.keyboard.press("a")
     expect(page.locator(".messages")).to_contain_text("Accepted point set")
-    accepted_id = int(first.split()[0].lstrip("#"))
+    accepted_id = int(first)
     assert PointSet.objects.get(pk=accepted_id).review_status == "accepted"
     expect(page.locator("#review-queue li")).to_have_count(1)
 
