@@ -46,17 +46,26 @@ class Heartbeat(bootsteps.StartStopStep):
         from annotation_app.models import WorkerHeartbeat
         from annotation_app.worker_identity import worker_instance
 
-        queues = sorted(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
         while True:
             try:
-                WorkerHeartbeat.objects.update_or_create(hostname=worker_instance(),
-                                                         defaults={"seen_at": timezone.now(), "queues": queues})
+                WorkerHeartbeat.objects.update_or_create(
+                    hostname=worker_instance(), defaults={"seen_at": timezone.now(), "queues": consumed_queues(worker)})
             except Exception as error:  # noqa: BLE001 - the database is away for a moment; beat again later
                 logger.warning("heartbeat.failed reason=%s: %s", type(error).__name__, error)
             finally:
                 connection.close()
             if self.stopped.wait(settings.PIXMO_WORKER_HEARTBEAT_SECONDS):
                 return
+
+
+def consumed_queues(worker) -> list[str]:
+    """The queues the worker's consumer takes tasks from now, as `celery inspect active_queues`
+    answers (`-Q`, and add_consumer / cancel_consumer at run time); before its consumer has
+    started (or while it reconnects), the queues it was told to consume, else all the app's."""
+    task_consumer = getattr(getattr(worker, "consumer", None), "task_consumer", None)
+    if task_consumer is not None:
+        return sorted(queue.name for queue in task_consumer.queues)
+    return sorted(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
 
 
 app.steps["worker"].add(Heartbeat)
