@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,7 +47,8 @@ class AssignmentReportProblemApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(request=InputSerializer,
+                   responses={201: inline_serializer("ProblemReported", {"id": serializers.IntegerField()})})
     def post(self, request, assignment_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

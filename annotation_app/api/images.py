@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -46,7 +46,10 @@ class ImageUploadApi(APIView):
         topics = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
         project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all(), required=False)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses=inline_serializer("ImportSummary", {
+        "imported": serializers.IntegerField(min_value=0), "duplicates": serializers.IntegerField(min_value=0),
+        "refused": inline_serializer("ImageRefused", {"name": serializers.CharField(), "reason": serializers.CharField()},
+                                     many=True)}))
     def post(self, request):
         # request.data holds the form fields and the files (repeated names are lists); an
         # empty body is a plain dict, so the serializer's "required" message names what is missing.

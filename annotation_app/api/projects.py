@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -64,7 +64,8 @@ class ProjectImagesApi(APIView):
         image_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
                                           min_length=1, max_length=100_000)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer,
+                   responses=inline_serializer("ImagesAdded", {"added": serializers.IntegerField(min_value=0)}))
     def post(self, request, project_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -94,3 +94,20 @@ class ClientUuidField(serializers.UUIDField):
         if not isinstance(data, str):
             raise serializers.ValidationError(f"{self.field_name} must be a UUID string")
         return super().to_internal_value(data)
+
+
+class AudioFileField(serializers.FileField):
+    """An audio upload; the schema states the accepted size (settings.PIXMO_MAX_AUDIO_BYTES)."""
+
+
+class Refusal(serializers.Serializer):
+    """Every refused request's body: one sentence that names the field or the limit."""
+
+    detail = serializers.CharField()
+
+
+def schema_serializer(base: type[serializers.Serializer], name: str, **fields) -> type[serializers.Serializer]:
+    """`base` with `fields` replaced, for the OpenAPI schema only. A view that validates a loosely
+    typed list item by item (to answer one flat message per bad item) documents each item's type
+    with this, so the schema says what is accepted while the messages stay the view's own."""
+    return type(name, (base,), {"__module__": base.__module__, "__qualname__": name, **fields})

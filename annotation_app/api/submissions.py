@@ -1,13 +1,19 @@
 """What annotators submit: recordings, point sets, ask threads, preference judgments."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiRequest, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation_app.api.parsers import LimitedFormParser
-from annotation_app.api.serializers import ClientUuidField, LabelField, NumberField
+from annotation_app.api.serializers import (
+    AudioFileField,
+    ClientUuidField,
+    LabelField,
+    NumberField,
+    schema_serializer,
+)
 from annotation_app.models import AskThread, AskTurn, PointSet, PreferenceJudgment, Recording
 from annotation_app.selectors.assignments import assignment_get_own
 from annotation_app.selectors.media import file_url
@@ -24,7 +30,7 @@ from annotation_app.services.points import (
     PointSetInput,
     point_sets_submit,
 )
-from annotation_app.services.recordings import recording_submit
+from annotation_app.services.recordings import AUDIO_TYPES, recording_submit
 from pipelines.qa import MAX_POINT_LABEL_CHARS, MAX_POINTS
 
 
@@ -72,11 +78,14 @@ class RecordingCreateApi(APIView):
     parser_classes = [MultiPartParser, LimitedFormParser]
 
     class InputSerializer(serializers.Serializer):
-        audio = serializers.FileField()
+        audio = AudioFileField(help_text="The recording, sent with one of the accepted audio content types.")
         client_uuid = ClientUuidField()
         client_duration_s = serializers.FloatField(required=False, min_value=0, max_value=3600)
 
-    @extend_schema(request=InputSerializer, responses={201: RecordingOutput, 200: RecordingOutput})
+    @extend_schema(
+        request={"multipart/form-data": OpenApiRequest(
+            InputSerializer, encoding={"audio": {"contentType": ", ".join(AUDIO_TYPES)}})},
+        responses={201: RecordingOutput, 200: RecordingOutput})
     def post(self, request, assignment_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -115,7 +124,22 @@ class PointSetsCreateApi(APIView):
         point_sets = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=100)
         finish = serializers.BooleanField(default=True)
 
-    @extend_schema(request=InputSerializer, responses={201: PointSetOutput(many=True), 200: PointSetOutput(many=True)})
+    # The body as _set reads it, typed for the schema: a set either places points (pixels of the
+    # original image, 0 to its width and height) or says the label is not present, with none.
+    PointSchema = schema_serializer(PointInput, "PointPixels",
+                                    x_px=NumberField(min_value=0), y_px=NumberField(min_value=0))
+    PlacedSchema = schema_serializer(
+        SetInput, "PointSetPlaced", not_present=serializers.ChoiceField(choices=[False], required=False),
+        points=serializers.ListField(child=PointSchema(), min_length=1, max_length=MAX_POINTS_PER_SET))
+    NotPresentSchema = schema_serializer(
+        SetInput, "PointSetNotPresent", not_present=serializers.ChoiceField(choices=[True]),
+        points=serializers.ListField(child=PointSchema(), required=False, max_length=0))
+    InputSchema = schema_serializer(InputSerializer, "PointSetsCreateInput", point_sets=serializers.ListField(
+        child=PolymorphicProxySerializer(component_name="PointSetInput", serializers=[PlacedSchema, NotPresentSchema],
+                                         resource_type_field_name=None),
+        min_length=1, max_length=100))
+
+    @extend_schema(request=InputSchema, responses={201: PointSetOutput(many=True), 200: PointSetOutput(many=True)})
     def post(self, request, assignment_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -188,7 +212,11 @@ class AskStartApi(APIView):
                 parsed.append(dict(one.validated_data))
             return parsed
 
-    @extend_schema(request=InputSerializer, responses={201: AskThreadOutput})
+    # The body as the schema states it: each point typed as validate_points reads it.
+    InputSchema = schema_serializer(InputSerializer, "AskStartInput", points=serializers.ListField(
+        child=PointInput(), default=list, max_length=MAX_POINTS))
+
+    @extend_schema(request=InputSchema, responses={201: AskThreadOutput, 200: AskThreadOutput})
     def post(self, request, assignment_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -240,7 +268,7 @@ class JudgmentCreateApi(APIView):
         client_uuid = ClientUuidField()
         choice = serializers.ChoiceField(choices=SCREEN_CHOICES)
 
-    @extend_schema(request=InputSerializer, responses={201: JudgmentOutput})
+    @extend_schema(request=InputSerializer, responses={201: JudgmentOutput, 200: JudgmentOutput})
     def post(self, request, assignment_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
