@@ -20,25 +20,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_app.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.db import connection, connections  # noqa: E402
-from django.db.models import F  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from django.db import connection, connections
+from django.db.models import F
+from tqdm import tqdm
 
-from annotation_app.models import Assignment, AuditEvent, Image, Project, User, WorkItem  # noqa: E402
-from annotation_app.services.assignments import assignment_claim  # noqa: E402
-
-BASELINE_SQL = """
-UPDATE annotation_app_workitem SET open_slots = open_slots - 1
-WHERE id = (
-    SELECT id FROM annotation_app_workitem
-    WHERE project_id = %s AND open_slots > 0
-    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
-) RETURNING id
-"""
+from annotation_app.models import Assignment, AuditEvent, Image, Project, User, WorkItem
+from annotation_app.services.assignments import assignment_claim
+from bench.bare.sql import BARE_CLAIM_SQL
 
 
 def setup(items: int) -> Project:
@@ -126,7 +118,7 @@ def main() -> int:
 
     def bare_claim(index: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(BASELINE_SQL, [project.pk])
+            cursor.execute(BARE_CLAIM_SQL, [project.pk])
             cursor.fetchone()
 
     print(f"PostgreSQL {connection.pg_version}, {args.items:,} items, {args.claims_per_worker} claims per annotator")

@@ -17,16 +17,12 @@ real URLs) on PostgreSQL (DATABASE_URL) with a filesystem broker in a scratch fo
 """
 
 import argparse
-import io
 import os
 import sys
 import tempfile
 import threading
 import uuid
-import wave
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,18 +39,7 @@ from tqdm import tqdm
 
 from annotation_app.models import Image, Project, User, WorkItem
 from devtools.servers import Gunicorn, TokenClient, database_url, multipart_body, percentile_ms
-
-
-def wav(seconds: float, rate: int) -> bytes:
-    t = np.arange(int(seconds * rate)) / rate
-    samples = (0.3 * 32767 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) / 2).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return buffer.getvalue()
+from devtools.speech import wav_bytes
 
 
 def setup(items: int, annotators: int) -> tuple[Project, Project, Project, list[str]]:
@@ -125,7 +110,7 @@ def main() -> int:
     most = max(args.annotators)
     items = sum(args.annotators) * (max(args.uploads_per_annotator, args.claims_per_annotator) + 2) + 100
     captions, points, bare, tokens = setup(items, most)
-    audio = wav(args.seconds, args.rate)
+    audio = wav_bytes(args.seconds, sample_rate=args.rate)
     megabytes = len(audio) / 1e6
     scratch = Path(tempfile.mkdtemp(prefix="pixmo-bench-upload-"))
     env = {"DJANGO_SETTINGS_MODULE": "bench.bare.settings", "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url(settings.DATABASES["default"]),

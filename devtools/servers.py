@@ -2,6 +2,7 @@
 
 `Gunicorn` starts `annotation_app.wsgi` with several workers on a free 127.0.0.1 port, pointed at
 the database the caller names (the test database, so rows the test writes are the server's);
+`OwnRedis` is a Redis server the caller can stop and start;
 `TokenClient` is a thread's keep-alive HTTP connection with an API token; `multipart_body` encodes
 an upload; `latency_summary` prints p50/p99 the same way everywhere.
 """
@@ -87,6 +88,33 @@ class Gunicorn:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class OwnRedis:
+    """A Redis server of the caller's own on a free port, so it can be stopped and started, and
+    a worker on it takes no one else's messages."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.port = folder, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 20) -> OwnRedis:
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ping = ["redis-cli", "-p", str(self.port), "ping"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if subprocess.run(ping, check=False, capture_output=True, text=True).stdout.strip() == "PONG":
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not answer on port {self.port} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
 
 class TokenClient:

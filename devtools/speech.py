@@ -121,3 +121,20 @@ def _ffmpeg(source: Path, path: Path, codec_args: list[str]) -> Path:
 def _require_tool(name: str) -> None:
     if shutil.which(name) is None:
         raise RuntimeError(f"{name} is not installed; install the Debian package {name} to make speech.")
+
+
+def wav_bytes(seconds: float = 61.0, *, sample_rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV tone in memory, long enough (by default) for a project's 60 s minimum."""
+    import io
+
+    import numpy as np
+
+    times = np.arange(int(seconds * sample_rate)) / sample_rate
+    samples = (0.3 * 32767 * np.sin(2 * np.pi * 440.0 * times)).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(sample_rate)
+        handle.writeframes(samples.tobytes())
+    return buffer.getvalue()

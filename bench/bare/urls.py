@@ -12,15 +12,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from annotation_app.urls import urlpatterns as platform_urls
-
-BARE_CLAIM_SQL = """
-UPDATE annotation_app_workitem SET open_slots = open_slots - 1
-WHERE id = (
-    SELECT id FROM annotation_app_workitem
-    WHERE project_id = %s AND open_slots > 0
-    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
-) RETURNING id
-"""
+from bench.bare.sql import BARE_CLAIM_SQL
 
 
 @csrf_exempt

@@ -2,14 +2,13 @@
 
 import hashlib
 import io
-import wave
 
 import factory
-import numpy as np
 from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 
 from annotation_app.models import CompareItem, Image, Project, Role, User, WorkItem
+from devtools.speech import wav_bytes  # noqa: F401 - the tests' WAV tone, imported from here
 
 
 def png_bytes(width: int = 64, height: int = 48, colour=(200, 80, 40)) -> bytes:
@@ -18,17 +17,6 @@ def png_bytes(width: int = 64, height: int = 48, colour=(200, 80, 40)) -> bytes:
     return buffer.getvalue()
 
 
-def wav_bytes(seconds: float = 61.0, *, sample_rate: int = 8000) -> bytes:
-    """A mono 16-bit WAV tone, long enough (by default) for a project's 60 s minimum."""
-    times = np.arange(int(seconds * sample_rate)) / sample_rate
-    samples = (0.3 * 32767 * np.sin(2 * np.pi * 440.0 * times)).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(sample_rate)
-        handle.writeframes(samples.tobytes())
-    return buffer.getvalue()
 
 
 class UserFactory(factory.django.DjangoModelFactory):

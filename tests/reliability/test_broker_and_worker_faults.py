@@ -8,7 +8,6 @@ No step is manual: after the fault, only the sweeper and redelivery bring the wo
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from annotation_app import celery_app
 from annotation_app.models import Caption, PipelineJob, Recording, Transcript
 from annotation_app.services.assignments import assignment_claim
 from annotation_app.services.recordings import recording_submit
+from devtools.servers import OwnRedis, database_url
 from devtools.speech import make_scene_speech, make_webm_opus
 from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory
 from tests.annotation_app.test_pipeline_tasks import wait_for
@@ -36,31 +36,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker process needs a shared database"),
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnRedis:
-    def __init__(self, folder: Path):
-        self.folder, self.port = folder, _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(self.port), "ping"], check=False, capture_output=True,
-                                        text=True).stdout.strip() == "PONG", timeout=20, what="redis to start")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -82,7 +57,7 @@ def worker_env(settings, own_redis, tmp_path):
     db = settings.DATABASES["default"]
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
         "CELERY_BROKER_URL": own_redis.url,
         "PIXMO_MEDIA_ROOT": settings.MEDIA_ROOT,
         "PIXMO_VAR_DIR": str(tmp_path / "var"),

@@ -16,7 +16,7 @@ from django.db.models import Count
 from rest_framework.authtoken.models import Token
 
 from annotation_app.models import Assignment, PointSet, WorkItem
-from devtools.servers import Gunicorn, TokenClient, database_url, latency_summary
+from devtools.servers import Gunicorn, TokenClient, latency_summary
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory
 
 ANNOTATORS = 50
@@ -29,14 +29,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(settings, tmp_path):
-    env = {
-        "DATABASE_URL": database_url(settings.DATABASES["default"]),
-        "PIXMO_MEDIA_ROOT": settings.MEDIA_ROOT,
-        "PIXMO_VAR_DIR": str(tmp_path / "var"),
-        "CELERY_BROKER_URL": "filesystem://",
-    }
-    with Gunicorn(folder=tmp_path, env=env, workers=3, threads=8) as gunicorn:
+def server(gunicorn_env, tmp_path):
+    with Gunicorn(folder=tmp_path, env=gunicorn_env, workers=3, threads=8) as gunicorn:
         yield gunicorn
 
 

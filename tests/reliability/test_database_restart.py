@@ -24,7 +24,7 @@ from django.db import connection, connections
 from rest_framework.authtoken.models import Token
 
 from annotation_app.models import PipelineJob, Recording
-from devtools.servers import Gunicorn, TokenClient, database_url, multipart_body
+from devtools.servers import Gunicorn, TokenClient, multipart_body
 from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory, wav_bytes
 
 ANNOTATORS = 12
@@ -74,16 +74,10 @@ def restart_postgres(*, down_s: float = 2.0) -> float:
 
 
 @pytest.fixture
-def server(settings, tmp_path):
+def server(gunicorn_env, tmp_path):
     if _server_control() is None:
         pytest.skip("the PostgreSQL server is not run by this machine's pg_ctl")
-    env = {
-        "DATABASE_URL": database_url(settings.DATABASES["default"]),
-        "PIXMO_MEDIA_ROOT": settings.MEDIA_ROOT,
-        "PIXMO_VAR_DIR": str(tmp_path / "var"),
-        "CELERY_BROKER_URL": "filesystem://",  # the jobs wait in a folder; no worker runs here
-    }
-    with Gunicorn(folder=tmp_path, env=env, workers=3, threads=4) as gunicorn:
+    with Gunicorn(folder=tmp_path, env=gunicorn_env, workers=3, threads=4) as gunicorn:
         yield gunicorn
 
 

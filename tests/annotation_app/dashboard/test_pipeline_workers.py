@@ -4,10 +4,8 @@ Redis writes them in its heartbeat, and they follow a queue cancelled at run tim
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,8 @@ from django.db import connection
 from django.urls import reverse
 
 from annotation_app.models import WorkerHeartbeat
+from devtools.servers import OwnRedis, database_url
+from tests.annotation_app.test_pipeline_tasks import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [
@@ -24,37 +24,19 @@ pytestmark = [
 ]
 
 
-def wait_for(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis of this test's own, so the worker takes no one else's messages."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ping = ["redis-cli", "-p", str(port), "ping"]
-    wait_for(lambda: subprocess.run(ping, check=False, capture_output=True, text=True).stdout.strip() == "PONG",
-             timeout=20, what="redis to start")
-    yield f"redis://127.0.0.1:{port}/0"
-    server.kill()
-    server.wait(timeout=10)
+    server = OwnRedis(tmp_path).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
 def worker(settings, own_redis, tmp_path):
     db = settings.DATABASES["default"]
     env = {**{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "DATABASE_URL": database_url(db),
            "CELERY_BROKER_URL": own_redis, "PIXMO_VAR_DIR": str(tmp_path / "var"),
            "PIXMO_WORKER_HEARTBEAT_SECONDS": "1"}
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below, after the worker
