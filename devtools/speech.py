@@ -66,6 +66,16 @@ def make_webm_opus(source: Path, path: Path, *, bitrate: str = "32k") -> Path:
     return _ffmpeg(source, path, ["-c:a", "libopus", "-b:a", bitrate, "-f", "webm"])
 
 
+def make_streamed_webm_opus(source: Path, path: Path, *, bitrate: str = "32k") -> Path:
+    """Encode `source` as WebM/Opus written to a pipe, as Chromium's MediaRecorder writes it: the
+    header states no duration and there are no seek cues (the muxer cannot go back to add them)."""
+    _require_tool("ffmpeg")
+    with open(path, "wb") as out:
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(source), "-c:a", "libopus",
+                        "-b:a", bitrate, "-f", "webm", "pipe:1"], check=True, stdout=out, stderr=subprocess.PIPE)
+    return Path(path)
+
+
 def make_ogg_opus(source: Path, path: Path) -> Path:
     """Encode `source` as Ogg/Opus (what Firefox's MediaRecorder produces) with ffmpeg."""
     return _ffmpeg(source, path, ["-c:a", "libopus", "-b:a", "32k", "-f", "ogg"])

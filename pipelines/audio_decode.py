@@ -3,6 +3,8 @@
 `decode_audio` outputs mono float32 at 16 kHz, the rate Whisper and the voice-activity model
 expect. `probe_audio` decodes every frame without resampling, to prove that an upload is whole,
 decodable audio and to measure it, cheaply enough to run inside the upload request.
+`remux_with_duration` rewrites a WebM that states no length (what Chromium's MediaRecorder
+writes) into one that does, packet for packet, so that audio players show its length.
 """
 
 from __future__ import annotations
@@ -88,6 +90,32 @@ def probe_audio(
     _check_not_cut_short(probe.duration_s, stated=probe.declared_s, by="its header states")
     _check_not_cut_short(probe.duration_s, stated=expected_seconds, by="the recorder measured")
     return probe
+
+
+def remux_with_duration(data: bytes) -> bytes | None:
+    """The same audio packets in a WebM whose header states the duration and has seek cues, or
+    None when `data` needs no rewrite (it is not Matroska/WebM, or its header already states a
+    length). Nothing is decoded or re-encoded: a few milliseconds for minutes of audio."""
+    import av
+
+    with _first_audio_stream(data) as (source, stream):
+        if not set(source.format.name.split(",")) & {"matroska", "webm"} or source.duration is not None:
+            return None
+        if stream.codec_context.name not in ("opus", "vorbis"):
+            return None  # WebM holds only Opus and Vorbis audio; other codecs are left as they came
+        buffer = io.BytesIO()
+        try:
+            with av.open(buffer, mode="w", format="webm") as target:
+                copy = target.add_stream_from_template(stream)
+                for packet in source.demux(stream):
+                    if packet.dts is None:  # the demuxer's end-of-stream marker
+                        continue
+                    packet.stream = copy
+                    target.mux(packet)
+        except (av.error.FFmpegError, ValueError) as error:
+            detail = getattr(error, "strerror", None) or str(error)
+            raise AudioDecodeError(f"The audio could not be rewritten with its length ({detail}).") from error
+    return buffer.getvalue()
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from annotation_app.api.serializers import (
 )
 from annotation_app.models import AskThread, AskTurn, PointSet, PreferenceJudgment, Recording
 from annotation_app.selectors.assignments import assignment_get_own
-from annotation_app.selectors.media import file_url
+from annotation_app.selectors.media import recording_playback_url
 from annotation_app.selectors.submissions import (
     ask_thread_get_visible,
     recording_caption,
@@ -52,7 +52,7 @@ class RecordingOutput(serializers.ModelSerializer):
         ]
 
     def get_audio_url(self, recording) -> str:
-        return file_url(field_file=recording.file)
+        return recording_playback_url(recording=recording)
 
     # A recording stored by this request has no transcript or caption yet (the tasks that make
     # them run after commit), so its answer is built without asking the database again.

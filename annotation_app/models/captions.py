@@ -21,6 +21,10 @@ class Recording(models.Model):
     # Sent by the browser; a retried upload with the same UUID returns the first recording.
     client_uuid = models.UUIDField(unique=True)
     file = models.FileField(upload_to="recordings/", max_length=255, db_index=True)  # /media/ looks rows up by it
+    # The same audio packets in a file whose header states the length, for players: Chromium's
+    # MediaRecorder writes WebM with no duration. Empty when the received file states its length.
+    # `file` and `sha256` stay the receipt, byte for byte as received.
+    playback_file = models.FileField(upload_to="recordings/", max_length=255, db_index=True, blank=True)
     sha256 = models.CharField(max_length=64)
     mime = models.CharField(max_length=64)
     byte_size = models.PositiveIntegerField()

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
+from django.db.models import Q
 
 from annotation_app.errors import NotFound
 from annotation_app.models import Image, Recording, User
@@ -17,6 +18,12 @@ def image_url(*, image: Image) -> str:
 
 def file_url(*, field_file) -> str:
     return field_file.url if settings.PIXMO_STORAGE == "s3" else f"/media/{field_file.name}"
+
+
+def recording_playback_url(*, recording: Recording) -> str:
+    """What audio players load: the copy whose header states the length where the received file
+    states none (see Recording.playback_file), else the received file itself."""
+    return file_url(field_file=recording.playback_file or recording.file) if recording.file else ""
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ def media_file_open_visible(*, user: User, path: str) -> MediaFile:
     if row is None:
         raise NotFound("no such file")
     try:
-        handle = row.file.storage.open(row.file.name, "rb")
+        handle = row.file.storage.open(name, "rb")
     except FileNotFoundError:
         raise NotFound("no such file") from None
     return MediaFile(file=handle, content_type=row.mime or "application/octet-stream")
@@ -63,10 +70,10 @@ def media_name_normalised(path: str) -> str | None:
 
 
 def _visible_recording(*, user: User, name: str) -> Recording | None:
-    recordings = Recording.objects.filter(file=name)
+    recordings = Recording.objects.filter(Q(file=name) | Q(playback_file=name))
     if not user.is_reviewer:
         recordings = recordings.filter(annotator=user)
-    return recordings.only("file", "mime").first()
+    return recordings.only("file", "playback_file", "mime").first()
 
 
 def _visible_image(*, user: User, name: str) -> Image | None:

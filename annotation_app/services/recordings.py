@@ -4,6 +4,10 @@ An upload is decoded before it is acknowledged: bytes that are not whole, decoda
 audio shorter than the project's minimum, are refused (400) with nothing written — no row, no
 file, no pipeline job — and the assignment stays open for a re-record. The validate stage
 measures loudness and speech later, on the stored file.
+
+The received bytes are the receipt (`file`, `sha256`). A WebM that states no length — what
+Chromium's MediaRecorder writes — is also stored remuxed with its duration (`playback_file`),
+the same packets, so that every player shows the real length and seeks.
 """
 
 import hashlib
@@ -23,7 +27,7 @@ from annotation_app.services.audit import audit_log
 from annotation_app.services.dispatch import pipeline_dispatch
 from annotation_app.services.idempotency import submit_once
 from annotation_app.services.pipeline_steps import audio_policy
-from pipelines.audio_decode import AudioProbe, probe_audio
+from pipelines.audio_decode import AudioProbe, probe_audio, remux_with_duration
 from pipelines.errors import AudioDecodeError
 
 logger = logging.getLogger("pixmo.recordings")
@@ -71,6 +75,7 @@ def _store(*, assignment, annotator, audio, mime, client_uuid, client_duration_s
     data = audio.read()
     # Decoded before the assignment's row lock is taken: a slow decode never holds the lock.
     probe = recording_audio_check(data=data, project=assignment.project, client_duration_s=client_duration_s)
+    playback = _playback_bytes(data, probe)
     recording = Recording(
         work_item_id=assignment.work_item_id,
         annotator=annotator,
@@ -85,15 +90,35 @@ def _store(*, assignment, annotator, audio, mime, client_uuid, client_duration_s
         with transaction.atomic():
             recording.assignment = assignment_lock_for_submission(assignment=assignment, annotator=annotator)
             recording.file.save(f"{client_uuid}.{AUDIO_TYPES[mime]}", ContentFile(data), save=False)
+            if playback is not None:
+                recording.playback_file.save(f"{client_uuid}.playback.webm", ContentFile(playback), save=False)
             recording.save()
             assignment_finish(assignment=recording.assignment)
             audit_log(actor=annotator, action="recording.submit", target=recording, bytes=len(data))
             pipeline_dispatch(target_type="recording", target_id=recording.pk)
     except BaseException:
-        if recording.file:  # the rows rolled back: the file they named goes too
-            recording.file.delete(save=False)
+        for stored in (recording.file, recording.playback_file):  # the rows rolled back: their files go too
+            if stored:
+                stored.delete(save=False)
         raise
     return recording
+
+
+def _playback_bytes(data: bytes, probe: AudioProbe) -> bytes | None:
+    """The upload remuxed with its duration when its container states none; None otherwise, and
+    when the rewrite fails (the receipt alone is stored, and players fall back to it)."""
+    if probe.declared_s is not None:
+        return None
+    started = time.perf_counter()
+    try:
+        playback = remux_with_duration(data)
+    except AudioDecodeError as error:
+        logger.warning("recording.remux failed: %s", error.reason)
+        return None
+    if playback is not None:
+        logger.info("recording.remux bytes=%d duration_stated remux=%.0fms", len(playback),
+                    (time.perf_counter() - started) * 1000)
+    return playback
 
 
 def recording_audio_check(*, data: bytes, project: Project, client_duration_s: float | None) -> AudioProbe:

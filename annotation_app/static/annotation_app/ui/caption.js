@@ -1,6 +1,7 @@
 // The spoken-caption task: record, listen back, submit; every recording survives until sent.
 
 import { api, newUuid } from "./api.js";
+import { knowLength } from "./playback.js";
 import { Recorder } from "./recorder.js";
 import { recordingBlob, recordingDelete, recordingsAll } from "./store.js";
 import { config, isTyping, status, TaskShell } from "./task.js";
@@ -64,6 +65,7 @@ async function resetForItem() {
   current = null;
   setPlayback(null);
   $("result").hidden = true;
+  $("stored-audio").removeAttribute("src");
   $("recorder").hidden = false;
   $("upload").hidden = true;
   $("record").hidden = false;
@@ -165,6 +167,8 @@ function showResult(recording) {
   $("result").hidden = false;
   $("result").dataset.recording = recording.id;
   $("result-summary").textContent = `Recording ${recording.id} is stored safely on the server.`;
+  $("stored-audio").src = recording.audio_url; // the server's copy states its length
+  $("stored-audio").hidden = false;
   status("Thank you! Your recording is stored.", "ok");
   showPipeline(recording);
   pollResult(recording.id, Date.now());
@@ -227,6 +231,7 @@ function unsentRow(meta) {
   play.textContent = "Play";
   play.addEventListener("click", async () => {
     const audio = new Audio(URL.createObjectURL(await recordingBlob(meta.uuid, meta.mime)));
+    knowLength(audio);
     audio.play();
   });
   const send = document.createElement("button");
@@ -294,5 +299,6 @@ window.addEventListener("focus", () => uploader.retryNow()); // back from signin
 window.addEventListener("beforeunload", (event) => {
   if (recorder.state === "recording") event.preventDefault(); // the chunks so far are kept regardless
 });
+knowLength($("playback"));
 setupWindow();
 shell.next();
