@@ -11,9 +11,13 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 PORT=${PORT:-8000}
 mkdir -p "$PIXMO_VAR_DIR/logs"
 
+echo "==> migrating the database ($PIXMO_VAR_DIR)"
 .venv/bin/python manage.py migrate --noinput -v0
+echo "==> collecting static files"
 .venv/bin/python manage.py collectstatic --noinput -v0
+echo "==> seeding the demo"
 .venv/bin/python manage.py seed_demo
+echo "==> starting the web server, a worker (queues default, asr, llm) and beat"
 
 trap 'trap - EXIT INT TERM; kill 0 2>/dev/null' EXIT INT TERM
 .venv/bin/celery -A annotation_app worker -Q default,asr,llm --concurrency 1 --loglevel INFO \
@@ -26,7 +30,7 @@ trap 'trap - EXIT INT TERM; kill 0 2>/dev/null' EXIT INT TERM
        || python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/login/')" 2>/dev/null; then
       echo
       echo "PixMo Studio is up at http://127.0.0.1:$PORT/  (API docs: http://127.0.0.1:$PORT/api/docs/)"
-      echo "Worker and beat logs: $PIXMO_VAR_DIR/logs/. Press Ctrl-C to stop."
+      echo "Worker and beat logs: $PIXMO_VAR_DIR/logs/. The pixmo command: ./pixmo --help. Press Ctrl-C to stop."
       exit 0
     fi
     sleep 1
