@@ -21,6 +21,13 @@ from annotation_app.models import (
 )
 from annotation_app.models.ask import AskThreadStatus
 from annotation_app.models.captions import CaptionSource
+from annotation_app.selectors.caption_guards import (
+    caption_fallback_note,
+    caption_flag_labels,
+    draft_reasons,
+    draft_verdict,
+    draft_words,
+)
 from annotation_app.selectors.media import file_url, image_url
 
 QUEUE_SHOWN = 200
@@ -47,7 +54,8 @@ def review_pending(*, project: Project) -> list[dict]:
             Caption.objects.filter(work_item__project=project, review_status=ReviewStatus.PENDING)
             .annotate(text=Subquery(_current_text_subquery())).order_by("created_at")[:QUEUE_SHOWN]
         )
-        rows = [{"id": c.pk, "title": (c.text or "")[:80], "flags": c.guard_flags, "item": c.work_item_id}
+        rows = [{"id": c.pk, "title": (c.text or "")[:80], "flags": caption_flag_labels(c.guard_flags),
+                 "item": c.work_item_id}
                 for c in captions]
         return sorted(rows, key=lambda r: not r["flags"])
     if project.kind == ProjectKind.POINTS:
@@ -102,18 +110,50 @@ def caption_review_detail(*, project: Project, caption_id: int) -> dict:
         caption_words = [{"text": w["text"], "changed": w["changed"] and o["changed"]}
                          for w, o in zip(caption_words, after)]
     receipts = [_receipt(t.recording, t, words) for t, (words, _) in zip(transcripts, diffs)]
+    rejected = next((v for v in reversed(versions) if v.source == CaptionSource.LLM_REJECTED), None)
+    image = caption.work_item.image
     return {
-        "kind": "caption", "target": caption, "image_url": image_url(image=caption.work_item.image),
+        "kind": "caption", "target": caption, "image_url": image_url(image=image), "image": image,
         "receipts": receipts, "caption_words": caption_words,
-        "current": current, "versions": versions, "flags": caption.guard_flags,
+        "current": current, "versions": versions, "history": _history(versions, current),
+        "rejected": _rejected_draft(rejected, [t.text for t in transcripts]) if rejected else None,
+        "fallback_note": caption_fallback_note(flags=caption.guard_flags, has_draft=rejected is not None),
     }
+
+
+def _rejected_draft(version: CaptionVersion, transcripts: list[str]) -> dict:
+    """The language model draft the guards turned down, its invented words marked, and why, in words."""
+    verdict = draft_verdict(draft=version.text, guard_report=version.guard_report, transcripts=transcripts)
+    return {"version": version, "reasons": draft_reasons(verdict=verdict),
+            "words": draft_words(draft=version.text, invented=verdict.get("novel_words", []))}
+
+
+# What the history calls each kind of version; a rejected draft says so (it never was the caption).
+_HISTORY_SOURCE = {CaptionSource.LLM_REJECTED: "Language model draft, rejected by the guards"}
+
+
+def _history(versions: list[CaptionVersion], current: CaptionVersion | None) -> list[dict]:
+    return [{"number": v.number, "text": v.text, "created_at": v.created_at,
+             "source": _HISTORY_SOURCE.get(v.source, v.get_source_display()),
+             "by": v.edited_by.username if v.edited_by else "",
+             "rejected": v.source == CaptionSource.LLM_REJECTED, "current": v == current}
+            for v in versions]
+
+
+# The audio checks' flags (pipelines.audio) as a reviewer reads them.
+_AUDIO_FLAG_LABELS = {
+    "too_short": "shorter than the minimum", "too_long": "longer than the maximum", "silent": "silent",
+    "mostly_non_speech": "mostly not speech", "wrong_language": "not the project's language",
+    "speaking_rate_out_of_range": "unusual speaking rate",
+}
 
 
 def _receipt(recording: Recording, transcript: Transcript, words: list[dict]) -> dict:
     return {
         "recording": recording, "annotator": recording.annotator.username,
         "audio_url": file_url(field_file=recording.file) if recording.file else "",
-        "duration_s": recording.duration_s, "flags": recording.flags, "transcript_words": words,
+        "duration_s": recording.duration_s, "transcript_words": words,
+        "flags": [_AUDIO_FLAG_LABELS.get(flag, flag.replace("_", " ")) for flag in recording.flags],
     }
 
 
@@ -137,7 +177,7 @@ def ask_thread_review_detail(*, project: Project, thread_id: int) -> dict:
     if thread is None:
         raise NotFound(f"ask thread {thread_id} is not in project '{project.slug}'")
     return {"kind": "ask_thread", "target": thread, "image_url": image_url(image=thread.work_item.image),
-            "turns": list(thread.turns.all())}
+            "image": thread.work_item.image, "turns": list(thread.turns.all())}
 
 
 def review_detail(*, project: Project, target_id: int) -> dict:

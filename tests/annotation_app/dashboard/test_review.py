@@ -24,7 +24,7 @@ def test_caption_review_shows_receipts_transcripts_and_highlights(seeded, client
     # Each transcript against the caption: anna's fillers are struck out; "sits" is in no transcript,
     # "wooden" is in otto's, so only "sits" is highlighted.
     assert "<del>um</del>" in html and "<mark>sits</mark>" in html and "<mark>wooden</mark>" not in html
-    assert "Refinement guard: added_words" in html
+    assert "Flagged by the refinement: added words." in html and "added_words" not in html  # in words
     assert 'name="decision" value="reject"' in html and "review.js" in html
 
 
