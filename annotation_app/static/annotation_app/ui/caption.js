@@ -191,6 +191,32 @@ function showPipeline(recording) {
   } else if (recording.status === "failed") {
     caption.textContent = "No caption: the recording needs a reviewer's look.";
   }
+  const note = $("caption-note");
+  note.textContent = recording.caption ? captionNote(recording.caption) : "";
+  note.dataset.source = recording.caption?.source || "";
+  note.hidden = !note.textContent;
+}
+
+// What the refinement guards found in the language model's rewrite (the caption's "guard:" flags).
+const GUARD_FINDINGS = {
+  "guard:empty": "it was empty",
+  "guard:too_short": "it left out too much of what you said",
+  "guard:too_long": "it was much longer than what you said",
+  "guard:invented_words": "it used words you did not say",
+  "guard:invented_ratio": "it used words you did not say",
+};
+
+// Where the caption's text came from, in words.
+function captionNote({ source, flags = [] }) {
+  if (source === "llm") return "The language model rewrote your transcript into this caption, and the rewrite passed its checks against what you said.";
+  if (source === "edit") return "A reviewer edited this caption.";
+  if (source !== "cleanup") return "";
+  const tidied = "This caption is your transcript tidied up (fillers, repeats and false starts removed)";
+  if (flags.includes("llm_error")) return `${tidied}; the language model gave no rewrite (its request failed).`;
+  const findings = [...new Set(flags.map((flag) => GUARD_FINDINGS[flag]).filter(Boolean))];
+  if (!findings.length) return `${tidied}.`;
+  const listed = findings.length > 1 ? `${findings.slice(0, -1).join(", ")} and ${findings.at(-1)}` : findings[0];
+  return `${tidied}; the language model's rewrite did not pass its checks: ${listed}. A reviewer will look at both.`;
 }
 
 function pollResult(recordingId, since) {
