@@ -28,7 +28,7 @@ from annotation_app.selectors.caption_guards import (
     draft_verdict,
     draft_words,
 )
-from annotation_app.selectors.media import file_url, image_url
+from annotation_app.selectors.media import image_url, recording_playback_url
 
 QUEUE_SHOWN = 200
 _TOKEN = re.compile(r"\S+")
@@ -151,7 +151,7 @@ _AUDIO_FLAG_LABELS = {
 def _receipt(recording: Recording, transcript: Transcript, words: list[dict]) -> dict:
     return {
         "recording": recording, "annotator": recording.annotator.username,
-        "audio_url": file_url(field_file=recording.file) if recording.file else "",
+        "audio_url": recording_playback_url(recording=recording),
         "duration_s": recording.duration_s, "transcript_words": words,
         "flags": [_AUDIO_FLAG_LABELS.get(flag, flag.replace("_", " ")) for flag in recording.flags],
     }
