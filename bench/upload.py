@@ -103,6 +103,10 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=8000, help="sample rate of each recording (16-bit mono)")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--conn-max-age", type=int, default=0,
+                        help="DATABASE_CONN_MAX_AGE for the server (0: a connection per request, the default)")
+    parser.add_argument("--paths", nargs="+", choices=["upload", "claim"], default=["upload", "claim"],
+                        help="what to measure, each against its bare baseline (default: both)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("bench/upload.py needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
@@ -115,7 +119,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="pixmo-bench-upload-"))
     env = {"DJANGO_SETTINGS_MODULE": "bench.bare.settings", "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url(settings.DATABASES["default"]),
            "PIXMO_MEDIA_ROOT": str(scratch / "media"), "PIXMO_VAR_DIR": str(scratch / "var"),
-           "CELERY_BROKER_URL": "filesystem://"}
+           "CELERY_BROKER_URL": "filesystem://", "DATABASE_CONN_MAX_AGE": str(args.conn_max_age)}
     with Gunicorn(folder=scratch, env=env, workers=args.workers, threads=args.threads) as server:
         print(f"gunicorn {args.workers} workers × {args.threads} threads, PostgreSQL {connection.pg_version}; "
               f"recording {megabytes:.2f} MB ({args.seconds:.0f} s WAV at {args.rate} Hz)")
@@ -169,10 +173,11 @@ def main() -> int:
               "   ratio vs bare")
         for concurrency in args.annotators:
             rows = {}
-            for name, make, per in (("bare upload", bare_upload, args.uploads_per_annotator),
-                                    ("upload", full_upload, args.uploads_per_annotator),
-                                    ("bare claim", bare_claim, args.claims_per_annotator),
-                                    ("claim", full_claim, args.claims_per_annotator)):
+            paths = (("bare upload", bare_upload, args.uploads_per_annotator),
+                     ("upload", full_upload, args.uploads_per_annotator),
+                     ("bare claim", bare_claim, args.claims_per_annotator),
+                     ("claim", full_claim, args.claims_per_annotator))
+            for name, make, per in (path for path in paths if path[0].removeprefix("bare ") in args.paths):
                 rate, latencies, errors = closed_loop(concurrency, per, make)
                 rows[name] = rate
                 mbps = f"{rate * megabytes:7.1f}" if "upload" in name else f"{'':>7}"

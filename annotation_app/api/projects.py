@@ -4,10 +4,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation_app.api.permissions import IsPixmoAdmin
-from annotation_app.api.serializers import AssignmentOutput, LabelField, ProjectOutput
+from annotation_app.api.serializers import AssignmentOutput, LabelField, ProjectOutput, assignment_answer
 from annotation_app.models import Image, ProjectKind
 from annotation_app.selectors.projects import project_get_visible, projects_visible_to
-from annotation_app.services.assignments import assignment_claim
+from annotation_app.services.assignments import assignment_claim_next
 from annotation_app.services.points import MAX_LABEL_LENGTH
 from annotation_app.services.projects import project_add_images, project_create
 
@@ -84,6 +84,5 @@ class ProjectNextApi(APIView):
 
     @extend_schema(request=None, responses={200: AssignmentOutput})
     def post(self, request, project_id: int):
-        project = project_get_visible(user=request.user, project_id=project_id)
-        assignment = assignment_claim(annotator=request.user, project=project)
-        return Response(AssignmentOutput(assignment).data)
+        assignment = assignment_claim_next(annotator=request.user, project_id=project_id)
+        return Response(assignment_answer(assignment))

@@ -5,7 +5,7 @@ import re
 
 from rest_framework import serializers
 
-from annotation_app.models import Assignment, Image, Project
+from annotation_app.models import Assignment, Image, Project, ProjectKind
 from annotation_app.selectors.media import image_url
 from annotation_app.services.compare import compare_is_swapped
 
@@ -44,14 +44,40 @@ class AssignmentOutput(serializers.ModelSerializer):
         ]
 
     def get_compare(self, assignment: Assignment) -> dict | None:
-        """The two answers in this assignment's recorded screen order; model names stay hidden."""
         item = getattr(assignment.work_item, "compare", None)
-        if item is None:
-            return None
-        answers = [item.response_a, item.response_b]
-        if compare_is_swapped(assignment=assignment):
-            answers.reverse()
-        return {"prompt": item.prompt, "category": item.category, "left": answers[0], "right": answers[1]}
+        return None if item is None else compare_answer(assignment=assignment, item=item)
+
+
+def compare_answer(*, assignment: Assignment, item) -> dict:
+    """The two answers in this assignment's recorded screen order; model names stay hidden."""
+    answers = [item.response_a, item.response_b]
+    if compare_is_swapped(assignment=assignment):
+        answers.reverse()
+    return {"prompt": item.prompt, "category": item.category, "left": answers[0], "right": answers[1]}
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def assignment_answer(assignment: Assignment) -> dict:
+    """What `AssignmentOutput(assignment).data` gives, built as a plain dict for the claim path,
+    which answers every claim (a test compares the two for every project kind)."""
+    project, image = assignment.project, assignment.work_item.image
+    item = getattr(assignment.work_item, "compare", None) if project.kind == ProjectKind.COMPARE else None
+    compare = None if item is None else compare_answer(assignment=assignment, item=item)
+    return {
+        "id": assignment.pk, "status": assignment.status,
+        "claimed_at": _DATETIME.to_representation(assignment.claimed_at),
+        "expires_at": _DATETIME.to_representation(assignment.expires_at),
+        "heartbeat_at": _DATETIME.to_representation(assignment.heartbeat_at),
+        "finished_at": _DATETIME.to_representation(assignment.finished_at) if assignment.finished_at else None,
+        "active_seconds": assignment.active_seconds,
+        "project": {name: getattr(project, name) for name in ProjectOutput.Meta.fields},
+        "image": {"id": image.pk, "sha256": image.sha256, "url": image_url(image=image), "width": image.width,
+                  "height": image.height, "mime": image.mime, "license": image.license, "topics": image.topics,
+                  "source_url": image.source_url},
+        "compare": compare,
+    }
 
 
 class NumberField(serializers.FloatField):

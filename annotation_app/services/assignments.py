@@ -8,6 +8,7 @@ block on each other's rows.
 """
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,11 +17,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotation_app.errors import Conflict, NoWorkAvailable, PermissionDenied
-from annotation_app.models import Assignment, Project, User, WorkItem
+from annotation_app.models import Assignment, CompareItem, Image, Project, ProjectKind, User, WorkItem
 from annotation_app.models.work import AssignmentStatus
-from annotation_app.selectors.projects import not_a_member_message, project_open_to
+from annotation_app.selectors.projects import not_a_member_message, project_get_visible, project_open_to
 from annotation_app.services.audit import audit_log
-from annotation_app.services.claim_sql import CLAIM_SQL
+from annotation_app.services.claim_sql import CLAIM_SQL, ITEM_COLUMNS, PROJECT_COLUMNS
 
 logger = logging.getLogger("pixmo.assignments")
 
@@ -28,15 +29,29 @@ logger = logging.getLogger("pixmo.assignments")
 MAX_ACTIVE_GAP_S = 120.0
 
 
+def assignment_claim_next(*, annotator: User, project_id: int) -> Assignment:
+    """The claim endpoint's door: on PostgreSQL one statement takes the next item in the common
+    case; when it takes nothing, the project is looked up as a page would (NotFound when the user
+    may not see it) and `assignment_claim` says why or returns the live lease."""
+    if connection.vendor == "postgresql":
+        try:
+            assignment = _claim_statement(annotator=annotator, project_id=project_id)
+        except IntegrityError:
+            assignment = None  # two tabs at once: the path below retries
+        if assignment is not None:
+            return assignment
+    return assignment_claim(annotator=annotator, project=project_get_visible(user=annotator, project_id=project_id))
+
+
 def assignment_claim(*, annotator: User, project: Project) -> Assignment:
     """The annotator's live assignment in the project, or a new lease on the next open item."""
     if not project.is_active:
         raise Conflict(f"project '{project.slug}' is closed")
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(annotator=annotator, project=project)
     # Whatever the role: reviewers and admins see every project, but claim only where added.
     if not project_open_to(user=annotator, project=project):
         raise PermissionDenied(not_a_member_message(project=project))
-    if connection.vendor == "postgresql":
-        return _claim_postgresql(annotator=annotator, project=project)
     return _claim_sqlite(annotator=annotator, project=project)
 
 
@@ -58,15 +73,19 @@ def _claim_sqlite(*, annotator: User, project: Project) -> Assignment:
 
 
 def _claim_postgresql(*, annotator: User, project: Project) -> Assignment:
-    """The claim in two statements and one transaction: `CLAIM_SQL` and the audit row."""
+    """The claim as one statement (`CLAIM_SQL`: membership, lease, slot, audit row). When it
+    takes nothing, the rare path says why: not a member, a live lease to return, or no work."""
     for _ in range(3):
         try:
-            assignment = _claim_statement(annotator=annotator, project=project)
+            assignment = _claim_statement(annotator=annotator, project_id=project.pk)
         except IntegrityError:
             # The same annotator claimed in two tabs at once; the loser retries.
             continue
         if assignment is not None:
             return assignment
+        # Whatever the role: reviewers and admins see every project, but claim only where added.
+        if not project_open_to(user=annotator, project=project):
+            raise PermissionDenied(not_a_member_message(project=project))
         current = _live_assignment(annotator=annotator, project=project)
         if current is not None:
             return current
@@ -74,26 +93,45 @@ def _claim_postgresql(*, annotator: User, project: Project) -> Assignment:
     raise Conflict("could not claim an item, try again")
 
 
-@transaction.atomic
-def _claim_statement(*, annotator: User, project: Project) -> Assignment | None:
+def _claim_statement(*, annotator: User, project_id: int) -> Assignment | None:
     now = timezone.now()
     expires = now + timedelta(seconds=settings.PIXMO_LEASE_SECONDS)
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, {"project": project.pk, "annotator": annotator.pk, "now": now, "expires": expires})
+    params = {"project": project_id, "annotator": annotator.pk, "now": now, "expires": expires}
+    # One statement is atomic by itself; inside a caller's transaction it gets a savepoint, so
+    # that a unique violation (two tabs claiming at once) can be retried.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    # The item and its image are loaded before commit: the answer to the claimer is built from
-    # them, so no query runs after the lease is acknowledged.
-    item = WorkItem.objects.select_related("image", "compare").get(pk=row[1])
+    # The answer to the claimer is built from these rows: no query runs after the lease is
+    # acknowledged.
+    projects, items = len(PROJECT_COLUMNS), len(ITEM_COLUMNS)
+    project = _model_from_row(Project, row[1:1 + projects])
+    item = _model_from_row(WorkItem, row[1 + projects:1 + projects + items])
+    item.image = _model_from_row(Image, row[1 + projects + items:])
+    if project.kind == ProjectKind.COMPARE and (compare := CompareItem.objects.filter(work_item_id=item.pk).first()):
+        item.compare = compare
     assignment = Assignment(
         id=row[0], work_item=item, project=project, annotator=annotator,
         status=AssignmentStatus.ACTIVE, claimed_at=now, expires_at=expires, heartbeat_at=now,
     )
     assignment._state.adding = False
     assignment._state.db = connection.alias
-    audit_log(actor=annotator, action="assignment.claim", target=assignment, work_item=row[1])
     return assignment
+
+
+def _model_from_row(model, values):
+    """A model instance from its concrete columns' raw values, converted as a queryset would
+    (JSON text parsed, time zones applied)."""
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for converter in [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]:
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
 
 
 def _live_assignment(*, annotator: User, project: Project) -> Assignment | None:
