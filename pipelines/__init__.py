@@ -5,7 +5,8 @@ Entry points (each returns plain dataclasses with `to_dict()` and a provenance r
 - asr.get_transcriber / asr.transcribe: Whisper (faster-whisper), one model per process.
 - llm.get_chat_model: the text-only chat model (local transformers or OpenAI-compatible HTTP).
 - refine.refine_transcripts: clean-up + LLM rewrite/merge + guards, with a reviewed fallback.
-- qa.answer_question / qa.revise_answer / qa.answer_from_image: ask-model-anything (OCR + caption).
+- qa.answer_question / qa.revise_answer / qa.answer_from_image: ask-model-anything (OCR + caption),
+  judged by answer_guards.check_answer, retried with other decoding, flagged when no attempt passes.
 - capqa.generate_capqa: caption -> validated QA dialogue in PixMo-CapQA form.
 - prompts.get_prompt: versioned prompt templates (id@vN + sha256).
 - metrics.word_error_rate.

@@ -19,6 +19,7 @@ __all__ = [
     "GenerationParams",
     "LlmSettings",
     "get_chat_model",
+    "token_count",
 ]
 
 _models: dict[LlmSettings, ChatModel] = {}
@@ -42,3 +43,11 @@ def _build(settings: LlmSettings) -> ChatModel:
     from pipelines.llm_local import LocalChatModel
 
     return LocalChatModel(settings=settings)
+
+
+def token_count(chat_model: ChatModel, text: str) -> int:
+    """Tokens `text` takes for `chat_model`: exact where the model has a tokenizer here (the local
+    backend's `count_tokens`), else an estimate of one token per 3.5 characters, which English text
+    stays under in the common 32k–150k vocabularies, so a budget sized from it errs long."""
+    count = getattr(chat_model, "count_tokens", None)
+    return int(count(text)) if callable(count) else -(-len(text) * 2 // 7)

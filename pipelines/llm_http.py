@@ -44,6 +44,7 @@ class HttpChatModel:
             timings_ms={"request": round((time.perf_counter() - start) * 1000.0, 1)},
             usage={key: int(usage[key]) for key in ("prompt_tokens", "completion_tokens") if key in usage},
             attempts=attempts,
+            finish_reason=_finish_reason(body),
         )
 
     def _post_with_retries(self, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -105,3 +106,12 @@ def _reply_text(body: dict[str, Any]) -> str:
     if not isinstance(content, str):
         raise LlmError("The LLM server's reply content is not text.")
     return content
+
+
+def _finish_reason(body: dict[str, Any]) -> str:
+    """"stop" or "length" as the server states it ("" when it does not)."""
+    try:
+        reason = body["choices"][0].get("finish_reason")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return ""
+    return reason if reason in ("stop", "length") else ""

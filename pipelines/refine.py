@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import Any, Literal
 from pipelines.cleanup import clean_transcript
 from pipelines.errors import InputLimitError, LlmError
 from pipelines.guards import GuardPolicy, GuardVerdict, check_caption
+from pipelines.llm import token_count
 from pipelines.llm_types import ChatModel, GenerationParams
 from pipelines.prompts import PromptTemplate, get_prompt
 from pipelines.provenance import build_provenance
@@ -23,7 +26,15 @@ from pipelines.timing import PhaseTimer
 
 MAX_TRANSCRIPTS = 8
 DEFAULT_GUARD_POLICY = GuardPolicy()
-REFINE_PARAMS = GenerationParams(max_new_tokens=512, temperature=0.0, repetition_penalty=1.1)
+# Greedy, with repetition control over the caption itself (never the transcript it should copy,
+# see llm_local): penalty 1.1 and no 4 tokens twice. max_new_tokens is sized per input by
+# `refine_params`: a caption is about as long as its transcripts (the guards allow 0.5x–1.6x of
+# the words), so it may take 1.3x the transcripts' tokens plus a margin; a loop ends there
+# instead of at a fixed 512 tokens (25 s on one core with the bundled model).
+REFINE_PARAMS = GenerationParams(max_new_tokens=512, temperature=0.0, repetition_penalty=1.1, no_repeat_ngram_size=4)
+CAPTION_TOKEN_RATIO = 1.3
+CAPTION_TOKEN_MARGIN = 32
+CAPTION_MAX_NEW_TOKENS = 2048
 # Lines a chat model puts around its answer ("Here is the cleaned caption:"), not caption text.
 _PREAMBLE = re.compile(r"^\s*(here is|here's|sure|caption|clean caption|cleaned caption)\b[^\n]*:\s*\n?", re.I)
 
@@ -64,13 +75,15 @@ def refine_transcripts(
     *,
     chat_model: ChatModel,
     guard_policy: GuardPolicy = DEFAULT_GUARD_POLICY,
-    params: GenerationParams = REFINE_PARAMS,
+    params: GenerationParams | None = None,
 ) -> Refinement:
-    """One caption from one transcript (clean rewrite) or several (merge)."""
+    """One caption from one transcript (clean rewrite) or several (merge). `params` defaults to
+    `refine_params` of the cleaned transcripts."""
     _check_input(transcripts)
     timer = PhaseTimer()
     with timer.phase("cleanup"):
         cleaned = tuple(clean_transcript(text) for text in transcripts)
+    params = params or refine_params(cleaned, chat_model=chat_model)
     prompt = refine_prompt(transcript_count=len(transcripts))
     llm_text, llm_error, reply_model = None, None, chat_model.identity
     try:
@@ -102,6 +115,15 @@ def refine_transcripts(
             extra={"guard_policy": guard_policy.__dict__},
         ),
     )
+
+
+def refine_params(
+    cleaned: Sequence[str], *, chat_model: ChatModel, base: GenerationParams = REFINE_PARAMS
+) -> GenerationParams:
+    """`base` with max_new_tokens = 1.3 x the cleaned transcripts' tokens + 32 (at most 2048)."""
+    tokens = sum(token_count(chat_model, text) for text in cleaned)
+    budget = math.ceil(CAPTION_TOKEN_RATIO * tokens) + CAPTION_TOKEN_MARGIN
+    return dataclasses.replace(base, max_new_tokens=min(CAPTION_MAX_NEW_TOKENS, budget))
 
 
 def fallback_caption(cleaned: Sequence[str]) -> str:
