@@ -1,16 +1,21 @@
 """Training-path benchmark, CPU. Prints each number beside a baseline measured in the same run:
 
-1. preprocessing images/s on one core (vectorised vs a per-crop, per-patch loop), at the
-   336 px / 12-crop setting, against the images/s the tiny model step consumes;
-2. tokens/s of the tiny config training on a generated Clocks release, and its data-wait share;
+1. preprocessing images/s on one core, ours vs a straightforward torch port of the released
+   Molmo preprocessing (bench/molmo_reference.py), at the 336 px / 12-crop setting, on 640x480
+   and 1920x1080 JPEGs: from decoded pixels and from the JPEG bytes (decoding included); with a
+   check that tokens, pooled index and padding masks are identical and pixels within one grey
+   level of the port's float resize;
+2. tokens/s of the tiny config training on a generated Clocks release, and its data-wait share,
+   against the images/s one loader core preprocesses at the tiny size;
 3. packing efficiency (share of non-padding tokens): first-fit packing vs one image per row.
 
-usage: HF_HUB_OFFLINE=1 python bench/train.py [--images 40] [--steps 30]
+usage: HF_HUB_OFFLINE=1 python bench/train.py [--images 12] [--rounds 5] [--steps 30] [--only preprocess]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import sys
@@ -23,58 +28,90 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import torch
+from PIL import Image
 
+from bench import molmo_reference
 from training import presets
-from training.preprocessor import ImagePreprocessor, ImageTokenIds, PreprocessorConfig, resize_and_pad
+from training.preprocessor import ImagePreprocessor, ImageTokenIds, PreprocessorConfig, load_image
+
+SIZES = [(640, 480), (1920, 1080)]
+IDS = ImageTokenIds(1, 2, 3, 4)
+REF_IDS = {"start": 1, "end": 2, "patch": 3, "col": 4}
 
 
-def naive_preprocess(pre: ImagePreprocessor, pixels: np.ndarray) -> list:
-    """The same outputs built crop by crop, patch by patch: the baseline for vectorisation."""
-    c, t = pre.config, pre.tiling(pixels.shape[1], pixels.shape[0])
-    tiled, mask = resize_and_pad(pixels, t.resized_h, t.resized_w)
-    glob, gmask = resize_and_pad(pixels, c.crop_px, c.crop_px)
-    crops, masks = [glob], [gmask]
-    for r in range(t.rows):
-        for col in range(t.cols):
-            y, x = r * c.window_px, col * c.window_px
-            crops.append(tiled[y : y + c.crop_px, x : x + c.crop_px])
-            masks.append(mask[y : y + c.crop_px, x : x + c.crop_px])
+def jpegs(width: int, height: int, n: int) -> list[bytes]:
+    """n photos (scikit-image's coffee, shifted a little each) at width x height, JPEG quality 90."""
+    from skimage import data
+
+    base = Image.fromarray(data.coffee()).resize((width + n, height), Image.BICUBIC)
     out = []
-    n = c.crop_patches
-    for crop, m in zip(crops, masks):
-        norm = np.empty((3, c.crop_px, c.crop_px), np.float32)
-        for ch in range(3):
-            norm[ch] = (crop[..., ch] / 255.0 - c.mean[ch]) / c.std[ch]
-        real = np.array(
-            [
-                [
-                    m[i * c.patch_px : (i + 1) * c.patch_px, j * c.patch_px : (j + 1) * c.patch_px].mean()
-                    for j in range(n)
-                ]
-                for i in range(n)
-            ]
-        )
-        out.append((norm, real))
+    for i in range(n):
+        buffer = io.BytesIO()
+        base.crop((i, 0, i + width, height)).save(buffer, format="JPEG", quality=90)
+        out.append(buffer.getvalue())
     return out
 
 
-def bench_preprocessing(n_images: int) -> float:
+def decode(data: bytes) -> Image.Image:
+    return load_image(Image.open(io.BytesIO(data)))
+
+
+def check_same(pre: ImagePreprocessor, released: ImagePreprocessor, pixels: np.ndarray) -> float:
+    """Raises unless tokens, pooled index and (released layout) masks are identical; returns the
+    largest pixel difference in grey levels."""
+    ref, ours, masks = molmo_reference.preprocess(pixels, REF_IDS), pre(pixels), released(pixels)
+    if not np.array_equal(ours["tokens"], ref["tokens"]):
+        raise AssertionError("tokens differ from the released algorithm")
+    ref_index = np.where(ref["image_input_idx"] < 0, -1, ref["image_input_idx"])
+    if not np.array_equal(ours["pooled_index"], ref_index):
+        raise AssertionError("pooled index differs from the released algorithm")
+    if not np.array_equal(masks["patch_real"], ref["image_masks"]):
+        raise AssertionError("padding masks differ from the released algorithm")
+    hwc = np.ascontiguousarray(ours["crops"].transpose(0, 2, 3, 1))
+    diff = np.abs(molmo_reference.to_patches(hwc, 14) - ref["crops"]).reshape(*ref["crops"].shape[:2], -1, 3)
+    return float((diff * np.array(molmo_reference.CLIP_STD)).max() * 255)
+
+
+def rate(fn, items, rounds: int) -> list[float]:
+    """images/s of fn over items, per round."""
+    out = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for item in items:
+            fn(item)
+        out.append(len(items) / (time.perf_counter() - t0))
+    return out
+
+
+def bench_preprocessing(n_images: int, rounds: int) -> float:
+    """Ours vs the released algorithm's port, interleaved round by round in this process."""
     torch.set_num_threads(1)
-    rng = np.random.default_rng(0)
-    images = [rng.integers(0, 256, (480, 640, 3), dtype=np.uint8) for _ in range(n_images)]
-    pre = ImagePreprocessor(PreprocessorConfig(max_crops=12), ImageTokenIds(1, 2, 3, 4))
-    t0 = time.perf_counter()
-    for im in images:
-        pre(im)
-    fast = n_images / (time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    for im in images[: max(2, n_images // 4)]:
-        naive_preprocess(pre, im)
-    slow = max(2, n_images // 4) / (time.perf_counter() - t0)
-    print(
-        f"preprocess 640x480 -> 7 crops of 336 px, one core: vectorised {fast:.1f} images/s, per-patch loop {slow:.1f} images/s, ratio {fast / slow:.1f}x"
-    )
-    return fast
+    pre = ImagePreprocessor(PreprocessorConfig(max_crops=12), IDS)
+    released = ImagePreprocessor(PreprocessorConfig(max_crops=12, padding_mask_layout="released_molmo"), IDS)
+    slowest = None
+    for width, height in SIZES:
+        data = jpegs(width, height, n_images)
+        pixels = [np.array(decode(d)) for d in data]
+        worst = max(check_same(pre, released, p) for p in pixels[:3])
+        t = pre.tiling(width, height)
+        ours_px, ref_px, ours_jpg, ref_jpg = [], [], [], []
+        for _ in range(rounds):  # interleaved, so drift in the machine's speed hits both alike
+            ref_px += rate(lambda p: molmo_reference.preprocess(p, REF_IDS), pixels, 1)
+            ours_px += rate(pre, pixels, 1)
+            ref_jpg += rate(lambda d: molmo_reference.preprocess(np.array(decode(d)), REF_IDS), data, 1)
+            ours_jpg += rate(lambda d: pre(decode(d)), data, 1)
+        med = statistics.median
+        print(f"preprocess {width}x{height} JPEG -> {t.rows}x{t.cols} crops + global view of 336 px, "
+              f"one core, median of {rounds} rounds x {n_images} images; tokens, index and masks "
+              f"identical to the released algorithm, pixels within {worst:.2f} grey levels of its "
+              "float resize:")  # fmt: skip
+        print(f"  from pixels:     ours {med(ours_px):6.1f} images/s, released algorithm (torch port) "
+              f"{med(ref_px):6.1f} images/s, ratio {med(ours_px) / med(ref_px):.2f}x")  # fmt: skip
+        print(f"  from JPEG bytes: ours {med(ours_jpg):6.1f} images/s, released algorithm (torch port) "
+              f"{med(ref_jpg):6.1f} images/s, ratio {med(ours_jpg) / med(ref_jpg):.2f}x "
+              "(decoding included)")  # fmt: skip
+        slowest = med(ours_jpg) if slowest is None else min(slowest, med(ours_jpg))
+    return slowest
 
 
 def bench_training(steps: int, release: str, out: str) -> dict:
@@ -136,16 +173,20 @@ def bench_packing(release: str, n_images: int = 32) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--images", type=int, default=40)
+    p.add_argument("--images", type=int, default=12, help="JPEGs per size for the preprocessing bench")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds per size")
     p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--only", choices=["preprocess"], help="run only the preprocessing comparison")
     args = p.parse_args()
+    pre_rate = bench_preprocessing(args.images, args.rounds)
+    if args.only:
+        return
     from pixmo_builders.clocks import write_clocks_release
 
     with tempfile.TemporaryDirectory() as tmp:
         release = str(Path(tmp) / "clocks")
         write_clocks_release(n=256, location=release, size=192, shard_max_samples=32)
-        pre_rate = bench_preprocessing(args.images)
-        tiny_pre = ImagePreprocessor(presets.preprocessor("tiny"), ImageTokenIds(1, 2, 3, 4))
+        tiny_pre = ImagePreprocessor(presets.preprocessor("tiny"), IDS)
         im = np.random.default_rng(0).integers(0, 256, (192, 192, 3), dtype=np.uint8)
         t0 = time.perf_counter()
         for _ in range(200):
@@ -154,9 +195,8 @@ def main() -> None:
         train_rate = bench_training(args.steps, release, str(Path(tmp) / "run"))
         print(f"tiny preprocessing {tiny_rate:.0f} images/s/core vs tiny model step consuming {train_rate['images_per_s']:.1f} images/s: "
               f"{tiny_rate / train_rate['images_per_s']:.1f}x headroom per loader core")  # fmt: skip
-        print(
-            f"336 px preprocessing {pre_rate:.1f} images/s/core: a GPU step consuming R images/s needs R / {pre_rate:.1f} loader cores"
-        )
+        print(f"336 px preprocessing from JPEG {pre_rate:.1f} images/s/core (the slower size): a GPU step "
+              f"consuming R images/s needs R / {pre_rate:.1f} loader cores")  # fmt: skip
         bench_packing(release)
 
 

@@ -119,7 +119,9 @@ class MolmoForCausalLM(PreTrainedModel):
         """crops [N, 3, H, W], patch_real [N, P] -> pooled features [N, P / pool^2, llm width]"""
         feats = self.vision(crops)
         all_pad = (patch_real == 0).to(feats.dtype).unsqueeze(-1)
-        part_pad = ((patch_real > 0) & (patch_real < 1)).to(feats.dtype).unsqueeze(-1)
+        # as the released model: anything else under 1 is partial padding, the -1 rows of the
+        # preprocessor's "released_molmo" padding-mask layout included
+        part_pad = ((patch_real != 0) & (patch_real < 1)).to(feats.dtype).unsqueeze(-1)
         feats = feats + self.pad_embed[0] * all_pad + self.pad_embed[1] * part_pad
         return self.connector(feats)
 

@@ -7,13 +7,16 @@ import json
 import os
 from pathlib import Path
 
+from pixmo_cli.commands.eval_score import BENCHMARK_HELP, DATA_HELP, evaluate_benchmark
 from pixmo_cli.main import CommandError
 
 CHECKPOINT_HELP = "the run folder `pixmo train --out` wrote, or its model/ folder"
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("image-tokens", help="print an image's crop tiling and image-token count")
+    p = subparsers.add_parser(
+        "image-tokens", help="print an image's crop tiling, scaled sizes and image-token count"
+    )
     p.add_argument("width", type=int)
     p.add_argument("height", type=int)
     p.add_argument("--max-crops", type=int, default=12)
@@ -22,6 +25,7 @@ def register(subparsers) -> None:
         default="1b",
         help="model preset whose preprocessor sizes to use (tiny, tiny_effnet, 1b, 7b)",
     )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of sentences")
     p.set_defaults(func=image_tokens)
 
     p = subparsers.add_parser(
@@ -44,12 +48,17 @@ def register(subparsers) -> None:
     p.set_defaults(func=train)
 
     p = subparsers.add_parser(
-        "eval", help="score a checkpoint on a release split (pointing P/R/F1, counting, captions)"
+        "eval",
+        help="score a checkpoint on a release split (pointing P/R/F1, counting, captions) or, with "
+        "--benchmark, on an academic benchmark (written to CHECKPOINT/eval/)",
     )
     p.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
-    p.add_argument("--data", required=True, metavar="RELEASE", help="a dataset folder, or a release of one dataset")
-    p.add_argument("--split", default="validation")
-    p.add_argument("--limit", type=int, help="at most this many images")
+    p.add_argument("--data", required=True, metavar="RELEASE",
+                   help="a dataset folder, or a release of one dataset; with --benchmark, " + DATA_HELP)  # fmt: skip
+    p.add_argument("--benchmark", help=BENCHMARK_HELP)
+    p.add_argument("--split", help="release split (default validation); with --benchmark, the split of a "
+                   "parquet folder holding several (default: the benchmark's published one)")  # fmt: skip
+    p.add_argument("--limit", type=int, help="at most this many images (with --benchmark, questions)")
     p.add_argument(
         "--threshold",
         type=float,
@@ -83,13 +92,35 @@ def image_tokens(args) -> int:
         t = ImagePreprocessor(config, ImageTokenIds(0, 1, 2, 3)).tiling(args.width, args.height)
     except ValueError as error:
         raise CommandError(str(error)) from None
+    report = image_tokens_report(args.width, args.height, config, t)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    crops = t.rows * t.cols
     print(f"image {args.width}x{args.height}, max crops {config.max_crops}")
-    print(
-        f"tiling {t.rows} rows x {t.cols} cols ({t.rows * t.cols} crops + 1 global view), resized to {t.resized_w}x{t.resized_h} px"
-    )
+    print(f"tiling {t.rows} rows x {t.cols} cols ({crops} crops + 1 global view)")
+    side = config.crop_px
+    print(f"global view: scaled to {t.global_w}x{t.global_h} px, letterboxed to {side}x{side}")
+    print(f"tiled image: scaled to {t.scaled_w}x{t.scaled_h} px, letterboxed to {t.canvas_w}x{t.canvas_h}, "
+          f"cut into {crops} crops of {config.crop_px} px")  # fmt: skip
     print(f"pooled grid {t.pooled_h} x {t.pooled_w}")
     print(f"image tokens {t.n_tokens}")
     return 0
+
+
+def image_tokens_report(width: int, height: int, config, t) -> dict:
+    """What `pixmo image-tokens --json` prints; sizes in px, "scaled" = before letterboxing."""
+    return {
+        "image": {"width": width, "height": height},
+        "max_crops": config.max_crops,
+        "tiling": {"rows": t.rows, "cols": t.cols},
+        "crops": t.rows * t.cols,
+        "global_view": {"width": t.global_w, "height": t.global_h},
+        "tiled_image": {"width": t.scaled_w, "height": t.scaled_h},
+        "canvas": {"width": t.canvas_w, "height": t.canvas_h},
+        "pooled_grid": {"rows": t.pooled_h, "cols": t.pooled_w},
+        "image_tokens": t.n_tokens,
+    }
 
 
 def train(args) -> int:
@@ -172,6 +203,9 @@ def _load(checkpoint: str):
 
 def evaluate(args) -> int:
     _at_least(limit=(args.limit, 1), max_new_tokens=(args.max_new_tokens, 1))
+    if args.benchmark:
+        return evaluate_benchmark(args, load=_load)
+    args.split = args.split or "validation"
     if not args.threshold > 0:
         raise CommandError(f"--threshold must be above 0 (0-100 units), got {args.threshold}")
     folder = _one_dataset(args.data)
