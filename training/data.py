@@ -19,8 +19,9 @@ import torch
 from PIL import Image
 
 from pixmo_builders.schemas import DATASETS
-from training.formatting import format_example, style_for
+from training.formatting import TRANSCRIPT_CHOICES, format_example, style_for
 from training.packing import pack, tokenize_example
+from training.preprocessor import load_image
 
 # SFT mixture groups by task (PIXMO_SPEC §4): chat-style PixMo, academic + synthetic, pointing/counting
 TASK_GROUPS = {
@@ -54,10 +55,18 @@ class DataConfig:
     # the mixture (`groups`) knows and that has the split. A dataset folder given as `--data`
     # is read as given.
     datasets: list[str] = field(default_factory=list)
+    # pre-training on captions: the caption plus "one" of its transcripts drawn at random per
+    # example (the released recipe, `pixmo_cap_with_transcripts`), or "all" of them
+    transcripts: str = "one"
+    # shuffle an image's annotations each time it is packed, so the ones that do not fit in
+    # max_seq_len (and are dropped) differ from epoch to epoch; drawn from the batch's seeded RNG
+    shuffle_annotations: bool = True
 
     def __post_init__(self):
         if self.stage not in ("pretrain", "sft"):
             raise ValueError(f"data.stage={self.stage!r} must be pretrain or sft")
+        if self.transcripts not in TRANSCRIPT_CHOICES:
+            raise ValueError(f"data.transcripts={self.transcripts!r} must be one of {TRANSCRIPT_CHOICES}")
         if self.max_seq_len < 16 or self.images_per_batch < 1 or self.num_workers < 0:
             raise ValueError("data needs max_seq_len >= 16, images_per_batch >= 1, num_workers >= 0")
         if any(w < 0 for w in self.group_weights.values()):
@@ -223,17 +232,22 @@ class PackedStream(torch.utils.data.IterableDataset):
             yield self.make_batch(groups, f"{tag}-{local}")
 
     def make_batch(self, groups, tag: str) -> dict[str, torch.Tensor]:
-        examples = []
+        examples, c = [], self.config
         for j, (i, (image_bytes, rows, metas)) in enumerate(groups):
-            image = Image.open(io.BytesIO(image_bytes)).convert("RGB")
+            image = load_image(Image.open(io.BytesIO(image_bytes)))
             release = self.releases[i]
-            style = style_for(release.kind, image_config(metas, release), self.config.styles)
+            style = style_for(release.kind, image_config(metas, release), c.styles)
             rng = random.Random(f"fmt-{tag}-{j}")
-            annotations = format_example(release.kind, self.config.stage, rows, rng, image.size, style)
+            annotations = format_example(
+                release.kind, c.stage, rows, rng, image.size, style, transcripts=c.transcripts
+            )
             if not annotations:
                 continue
-            examples.append(tokenize_example(annotations, self.preprocessor(image), self.tokenizer,
-                                             max_len=self.config.max_seq_len, sqrt_weight=self.config.stage == "sft"))  # fmt: skip
+            if c.shuffle_annotations:
+                rng.shuffle(annotations)
+            image_input = self.preprocessor(image)
+            examples.append(tokenize_example(annotations, image_input, self.tokenizer,
+                                             max_len=c.max_seq_len, sqrt_weight=c.stage == "sft"))  # fmt: skip
         if not examples:
             raise ValueError("a batch had no trainable annotations (every row filtered out)")
-        return pack(examples, self.config.max_seq_len, self.tokenizer.eos_id)
+        return pack(examples, c.max_seq_len, self.tokenizer.eos_id)

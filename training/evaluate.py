@@ -13,6 +13,7 @@ from scipy.optimize import linear_sum_assignment
 
 from training.formatting import CLOCK_QUESTION, style_for, task_of
 from training.points import parse_count, parse_points
+from training.preprocessor import load_image
 
 DEFAULT_DISTANCE_THRESHOLD = 5.0  # 0-100 units (percent of width/height), used where no masks exist
 
@@ -102,7 +103,7 @@ def evaluate(molmo, release: str, *, split: str = "validation", limit: int | Non
     for n_images, sample in enumerate(samples):
         if limit is not None and n_images >= limit:
             break
-        image = Image.open(io.BytesIO(sample.image_bytes)).convert("RGB")
+        image = load_image(Image.open(io.BytesIO(sample.image_bytes)))
         for task, prompt, truth in _questions(kind, sample.record["rows"], image.size):
             answer = molmo.generate(image, prompt, max_new_tokens=max_new_tokens)
             if task == "point":

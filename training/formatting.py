@@ -102,12 +102,20 @@ def _qa_prompt(question: str) -> str:
     return question
 
 
-def cap_pretrain(rows, rng, size, style):
+TRANSCRIPT_CHOICES = ("one", "all")
+
+
+def cap_pretrain(rows, rng, size, style, transcripts="one"):
+    """The caption and, with `transcripts="one"`, one of its transcripts drawn at random (as the
+    released `pixmo_cap_with_transcripts`), or with "all" every transcript; each its own annotation."""
     out = []
     for row in rows:
         if row.get("caption"):
             out.append(Annotation(length_tag("long_caption", row["caption"], rng), f" {row['caption']}"))
-        for transcript in row.get("transcripts") or []:
+        spoken = row.get("transcripts") or []
+        if transcripts == "one" and spoken:
+            spoken = [rng.choice(spoken)]
+        for transcript in spoken:
             out.append(Annotation(length_tag("transcript", transcript, rng), f" {transcript}"))
     return out
 
@@ -204,16 +212,22 @@ def format_example(
     rng: random.Random,
     size: tuple[int, int],
     style: Style | None = None,
+    *,
+    transcripts: str = "one",
 ) -> list[Annotation]:
     """Annotations of one image's rows; `size` is the image's (width, height) in px; `style` the
-    SFT prefix (default: `style_for(kind)`). Any kind without its own pre-training format trains
-    as SFT turns, so any mix of releases trains."""
+    SFT prefix (default: `style_for(kind)`); `transcripts` how many of a caption's transcripts
+    pre-training takes ("one" at random, or "all"). Any kind without its own pre-training format
+    trains as SFT turns, so any mix of releases trains."""
     if stage not in ("pretrain", "sft"):
         raise ValueError(f"stage={stage!r} must be pretrain or sft")
+    if transcripts not in TRANSCRIPT_CHOICES:
+        raise ValueError(f"transcripts={transcripts!r} must be one of {TRANSCRIPT_CHOICES}")
     task = task_of(kind)
     formatter = FORMATTERS.get((task, stage)) or FORMATTERS.get((task, "sft"))
     if formatter is None:
         known = sorted(name for name, schema in DATASETS.items() if (schema.task, "sft") in FORMATTERS)
         of_task = f" (task {task!r})" if task else ""
         raise ValueError(f"no formatting for release kind {kind!r}{of_task}; known: {known}")
-    return formatter(rows, rng, size, style or style_for(kind))
+    options = {"transcripts": transcripts} if formatter is cap_pretrain else {}
+    return formatter(rows, rng, size, style or style_for(kind), **options)

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from training.model_folder import model_folder
 from training.points import parse_points
+from training.preprocessor import load_image
 
 
 @dataclass
@@ -85,6 +86,9 @@ def draw_points(image: Image.Image, points: list[tuple[float, float]], radius_px
 def answer_with_points(
     molmo: Molmo, image: Image.Image, prompt: str, out_png: str | Path | None, max_new_tokens: int = 128
 ) -> tuple[str, list]:
+    """The answer and its parsed points, drawn on the image turned upright by its EXIF orientation
+    (as training saw its images)."""
+    image = load_image(image)
     text = molmo.generate(image, prompt, max_new_tokens=max_new_tokens)
     points = parse_points(text)
     if out_png:

@@ -16,9 +16,29 @@ def test_length_tag_is_chars_over_15_with_noise_and_sometimes_absent():
 
 def test_pretrain_caption_and_transcripts_are_separate_annotations():
     rows = [{"image_url": "u", "caption": "A dog.", "transcripts": ["uh a dog", "a dog um"]}]
-    anns = format_example("pixmo-cap", "pretrain", rows, random.Random(0), (10, 10))
+    anns = format_example("pixmo-cap", "pretrain", rows, random.Random(0), (10, 10), transcripts="all")
     assert [a.prompt.split()[0].rstrip(":") for a in anns] == ["long_caption", "transcript", "transcript"]
     assert [a.answer for a in anns] == [" A dog.", " uh a dog", " a dog um"]
+
+
+def test_pretrain_takes_the_caption_and_one_transcript_drawn_at_random():
+    """As the released `pixmo_cap_with_transcripts`: each example is the caption plus one of its
+    transcripts, a different one from example to example."""
+    spoken = ["uh a dog", "a dog um", "so a dog", "a brown dog"]
+    rows = [{"image_url": "u", "caption": "A dog.", "transcripts": spoken}]
+    drawn = []
+    for seed in range(40):
+        anns = format_example("pixmo-cap", "pretrain", rows, random.Random(seed), (10, 10))
+        assert [a.prompt.split()[0].rstrip(":") for a in anns] == ["long_caption", "transcript"]
+        assert anns[0].answer == " A dog."
+        drawn.append(anns[1].answer.strip())
+    assert set(drawn) == set(spoken)
+    again = format_example("pixmo-cap", "pretrain", rows, random.Random(7), (10, 10))
+    assert again[1].answer.strip() == drawn[7]  # seeded: the same RNG draws the same one
+    no_transcripts = [{"image_url": "u", "caption": "A dog.", "transcripts": []}]
+    assert len(format_example("pixmo-cap", "pretrain", no_transcripts, random.Random(0), (10, 10))) == 1
+    with pytest.raises(ValueError, match="transcripts='some'"):
+        format_example("pixmo-cap", "pretrain", rows, random.Random(0), (10, 10), transcripts="some")
 
 
 def test_sft_turn_layout_and_how_many_prefix():
