@@ -17,17 +17,18 @@ import torch
 from training import checkpoint
 from training.config import TrainConfig
 from training.distributed import Dist, all_reduce_sum, gradient_sync, setup, unwrap, wrap
+from training.flops import flops_per_step, peak_flops, vision_flops_per_crop
 from training.optim import build_optimizer, clip_per_group, set_learning_rates
-
-PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
 
 
 def loss_sums(
     model, batch: dict, z_loss: float, caption_dropout: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sum over loss tokens of weight * cross-entropy, and of z_loss * logsumexp^2. With
-    `caption_dropout` (pre-training) the LLM's residual dropout hits only the positions that predict
-    caption tokens; otherwise (SFT) every position."""
+    """Sums over loss tokens of weight * cross-entropy and of weight * z_loss * logsumexp^2 (the
+    z-loss weighted by the loss mask, as the released code: a position without loss adds nothing,
+    and an annotation's 1/sqrt(n) scales both). With `caption_dropout` (pre-training) the LLM's
+    residual dropout hits only the positions that predict caption tokens; otherwise (SFT) every
+    position."""
     keep = batch["loss_weight"] > 0
     logits = model(
         input_ids=batch["input_ids"], position_ids=batch["position_ids"], attention_mask=batch["attention_mask"],
@@ -36,21 +37,25 @@ def loss_sums(
     ).float()  # fmt: skip
     lse = torch.logsumexp(logits, dim=-1)
     ce = lse - logits.gather(-1, batch["targets"][keep].unsqueeze(-1)).squeeze(-1)
-    return (ce * batch["loss_weight"][keep]).sum(), z_loss * (lse**2).sum()
+    weight = batch["loss_weight"][keep]
+    return (ce * weight).sum(), z_loss * (lse**2 * weight).sum()
 
 
 def forward_backward(
     model, micro_batches: list[dict], *, world_size: int, z_loss: float, autocast, caption_dropout=False
 ) -> dict[str, float]:
-    """Gradients of sum(loss) / (mean loss-token count per device over all devices). With DDP's
-    gradient averaging over world_size this equals the loss mean over every loss token of the
-    global batch, whatever the split into devices and micro-batches."""
+    """Gradients of sum(weighted loss) / (mean per device, over all devices, of the summed loss
+    weights), as the released code (its "global_batch" divisor): with DDP's gradient averaging
+    over world_size this is the weighted mean over every loss token of the global batch, whatever
+    the split into devices and micro-batches. Where every weight is 1 (pre-training) the divisor
+    is the mean loss-token count; in SFT an image's n annotations weigh 1/sqrt(n) each."""
     local_tokens = sum(int((b["loss_weight"] > 0).sum()) for b in micro_batches)
-    # sync point: every rank needs the global count before its first backward
-    counts = all_reduce_sum(
-        torch.tensor([local_tokens], dtype=torch.float64, device=micro_batches[0]["input_ids"].device)
+    local_weight = sum(float(b["loss_weight"].double().sum()) for b in micro_batches)
+    # sync point: every rank needs the global sum before its first backward
+    totals = all_reduce_sum(
+        torch.tensor([local_weight], dtype=torch.float64, device=micro_batches[0]["input_ids"].device)
     )
-    normaliser = float(counts[0]) / world_size
+    normaliser = max(float(totals[0]) / world_size, 1e-12)
     ce_total = z_total = 0.0
     for i, batch in enumerate(micro_batches):
         # sync point: gradients are reduced across ranks (DDP all-reduce, FSDP reduce-scatter)
@@ -61,33 +66,12 @@ def forward_backward(
             ((ce + z) / normaliser).backward()
         ce_total, z_total = ce_total + ce.detach(), z_total + z.detach()
     # one host sync per step, after every backward has been queued
-    return {"ce_sum": float(ce_total), "z_sum": float(z_total), "loss_tokens": local_tokens}
+    return {"ce_sum": float(ce_total), "z_sum": float(z_total), "loss_tokens": local_tokens,
+            "loss_weight": local_weight}  # fmt: skip
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-
-
-def flops_per_step(model, batch_stats: dict) -> float:
-    """PaLM-style: 6 N per token for each tower plus 12 L d T attention per LLM token."""
-    m = unwrap(model)
-    llm_cfg = m.llm.config
-    n_llm = sum(p.numel() for p in m.llm.parameters())
-    n_vit = sum(p.numel() for p in m.vision.parameters())
-    n_conn = sum(p.numel() for p in m.connector.parameters())
-    attn = 12 * llm_cfg.num_hidden_layers * llm_cfg.hidden_size * batch_stats["seq_len"]
-    return (
-        (6 * n_llm + attn) * batch_stats["tokens"]
-        + 6 * n_vit * batch_stats["patches"]
-        + 6 * n_conn * batch_stats["pooled"]
-    )
-
-
-def peak_flops(device: torch.device) -> float | None:
-    if device.type != "cuda":
-        return None
-    name = torch.cuda.get_device_name(device)
-    return next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
 
 
 def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
@@ -145,6 +129,9 @@ def train(
     skip = saved["micro_batches"] if saved else 0  # the stream replays (without decoding) what was consumed
     model, tokenizer, stream = build(config, releases, d, skip)
     model.to(d.device)
+    peak, crop_px = peak_flops(d.device), model.config.parts.preprocessor.crop_px
+    # counted once, on the unwrapped model; MFU is logged only where the device's peak is known
+    mfu_basis = (peak, vision_flops_per_crop(model.vision, crop_px) if peak else 0.0)
     model = wrap(model, config.parallel, d, bf16)
     optimizer = build_optimizer(unwrap(model).param_groups(), config.optim)
     # restores this rank's RNG, replacing the fresh per-rank seed drawn in build
@@ -160,7 +147,6 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(asdict(config), indent=2, default=str))
     end = min(config.steps, steps or config.steps)
-    peak = peak_flops(d.device)
     records: list[dict] = []
     bar = _progress(progress and d.is_main, start, end)
     model.train()
@@ -181,7 +167,7 @@ def train(
         t_step = time.perf_counter() - t0
 
         if (step + 1) % config.log_every == 0 or step == start:
-            record = _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, peak, d)
+            record = _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, mfu_basis, d)
             records.append(record)
             if d.is_main:
                 with open(out / "metrics.jsonl", "a") as f:
@@ -206,21 +192,22 @@ def train(
     return records
 
 
-def _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, peak, d: Dist) -> dict:
+def _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, mfu_basis, d: Dist) -> dict:
     # sync point: loss and token counts are summed over ranks so every rank logs the global value
     tokens = sum(int(b["n_real_tokens"]) for b in micro)
     totals = all_reduce_sum(
         torch.tensor(
-            [stats["ce_sum"], stats["z_sum"], stats["loss_tokens"], tokens],
+            [stats["ce_sum"], stats["z_sum"], stats["loss_weight"], stats["loss_tokens"], tokens],
             dtype=torch.float64,
             device=d.device,
         )
     )
-    ce, z, loss_tokens, tokens = totals.tolist()
+    ce, z, weight, loss_tokens, tokens = totals.tolist()
     record = {
         "step": step + 1,
-        "loss": ce / max(loss_tokens, 1),
-        "z_loss": z / max(loss_tokens, 1),
+        # the weighted means the gradient is of (see forward_backward)
+        "loss": ce / weight if weight else 0.0,
+        "z_loss": z / weight if weight else 0.0,
         "lr": lrs,
         "grad_norm": norms,
         "loss_tokens": int(loss_tokens),
@@ -228,13 +215,15 @@ def _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, peak, d: 
         "data_wait_share": t_data / t_step,
         "step_s": t_step,
     }
+    peak, vision_flops = mfu_basis  # device peak FLOP/s, backbone forward FLOPs per crop
     if peak:
         batch_stats = {
             "tokens": tokens, "seq_len": micro[0]["input_ids"].shape[1],
-            "patches": d.world_size * sum(b["patch_real"].numel() for b in micro),
+            "crops": d.world_size * sum(b["crops"].shape[0] for b in micro),
             "pooled": d.world_size * sum(b["pooled_index"].numel() for b in micro),
         }  # fmt: skip
-        record["mfu"] = flops_per_step(model, batch_stats) / t_step / (peak * d.world_size)
+        step_flops = flops_per_step(unwrap(model), batch_stats, vision_flops)
+        record["mfu"] = step_flops / t_step / (peak * d.world_size)
     return record
 
 
