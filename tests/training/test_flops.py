@@ -50,3 +50,14 @@ def test_flops_per_step_counts_three_forwards_per_crop(effnet_model):
     assert flops_per_step(effnet_model, stats, 1e9) - without_vision == pytest.approx(3 * 1e9 * 5)
     llm = sum(p.numel() for p in effnet_model.llm.parameters())
     assert without_vision > 6 * llm * 100
+
+
+def test_a_run_logs_mfu_where_the_peak_is_known(clocks_release, tmp_path, monkeypatch):
+    """The GPU path on a CPU: with a peak to divide by, every logged step carries an MFU."""
+    import training.train
+
+    monkeypatch.setattr(training.train, "peak_flops", lambda device: 1e12)
+    config = presets.run("tiny")
+    config.steps, config.save = 2, False
+    records = training.train.train(config, [clocks_release], tmp_path)
+    assert all(0 < r["mfu"] < 1 for r in records)
