@@ -1,6 +1,6 @@
 """What annotators submit: recordings, point sets, ask threads, preference judgments."""
 
-from drf_spectacular.utils import OpenApiRequest, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiRequest, PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -164,10 +164,31 @@ class PointSetsCreateApi(APIView):
         )
 
 
+class AnswerVerdictOutput(serializers.Serializer):
+    """The guards' verdict on a model answer (pipelines.answer_guards): when `passed` is false the
+    answer is shown flagged, with `reasons` in words, after `attempts` tries."""
+
+    passed = serializers.BooleanField()
+    failed = serializers.ListField(child=serializers.CharField(), help_text="names of the failed checks")
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="one sentence per failed check")
+    attempts = serializers.IntegerField(min_value=1)
+
+
 class AskTurnOutput(serializers.ModelSerializer):
+    verdict = serializers.SerializerMethodField()
+
     class Meta:
         model = AskTurn
-        fields = ["index", "role", "text", "status", "failure_reason", "created_at"]
+        fields = ["index", "role", "text", "status", "failure_reason", "created_at", "verdict"]
+
+    @extend_schema_field(AnswerVerdictOutput(allow_null=True))
+    def get_verdict(self, turn: AskTurn) -> dict | None:
+        """Null on the annotator's turns, and on answers not yet written (or written before guards)."""
+        report = turn.guard_report
+        if not report:
+            return None
+        return {"passed": report["passed"], "failed": report["failed"], "reasons": report["reasons"],
+                "attempts": report.get("attempts", 1)}
 
 
 class AskThreadOutput(serializers.ModelSerializer):

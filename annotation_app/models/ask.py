@@ -60,6 +60,11 @@ class AskTurn(models.Model):
     provenance = models.ForeignKey(
         "annotation_app.ModelProvenance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A model answer's guard verdict (pipelines.answer_guards): failed checks as "guard:<name>"
+    # (non-empty: the annotator sees the answer flagged), and the verdict with its reasons in words
+    # and the number of attempts. Empty on the annotator's turns.
+    guard_flags = models.JSONField(default=list, blank=True)
+    guard_report = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,10 +2,14 @@
 text of the image and the annotator's points as text — never the image itself."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from annotation_app.models import AskTurn, Caption, ReviewStatus
 from annotation_app.models.ask import AskTurnRole, AskTurnStatus
 from annotation_app.services.ask import ask_thread_qa_points
+
+if TYPE_CHECKING:
+    from pipelines.qa import QaAnswer
 
 logger = logging.getLogger("pixmo.ask")
 
@@ -36,8 +40,9 @@ def image_ocr_text(*, turn: AskTurn) -> tuple[str, dict]:
     return result.text, {"engine": result.engine, "timings_ms": result.timings_ms}
 
 
-def ask_answer_generate(*, turn: AskTurn) -> tuple[str, dict, dict]:
-    """(answer text, provenance record, context) for a pending answer turn."""
+def ask_answer_generate(*, turn: AskTurn) -> tuple["QaAnswer", dict, dict]:
+    """(guarded answer, provenance record, context) for a pending answer turn. An earlier model
+    answer that the guards flagged lends no words to the next answer's invented-word check."""
     from pipelines.llm import get_chat_model
     from pipelines.qa import QaTurn, answer_question, revise_answer
 
@@ -53,8 +58,9 @@ def ask_answer_generate(*, turn: AskTurn) -> tuple[str, dict, dict]:
                                  chat_model=model)
     else:
         feedback = [t.text for t in earlier if t.role == AskTurnRole.FEEDBACK]
-        qa_turns = [QaTurn(answer=a.text, feedback=f) for a, f in zip(answers, feedback[: len(answers) - 1] + [None])]
+        qa_turns = [QaTurn(answer=a.text, feedback=f, flagged=bool(a.guard_flags))
+                    for a, f in zip(answers, feedback[: len(answers) - 1] + [None])]
         result = revise_answer(question=thread.question, caption=caption, ocr_text=ocr_text, thread=qa_turns,
                                feedback=feedback[-1], points=points, chat_model=model)
     record = {**result.provenance, "ocr": ocr_info}
-    return result.answer, record, {"ocr_text": ocr_text, "caption": caption}
+    return result, record, {"ocr_text": ocr_text, "caption": caption}

@@ -19,6 +19,7 @@ from annotation_app.models.ask import AskTurnStatus
 from annotation_app.models.captions import CaptionSource, RecordingStatus
 from pipelines.audio import AudioReport
 from pipelines.capqa import CapQaDialogue
+from pipelines.qa import QaAnswer
 from pipelines.refine import Refinement
 from pipelines.transcript import AsrTranscript
 
@@ -129,14 +130,21 @@ def _guard_flags(refinement: Refinement) -> list[str]:
     return flags
 
 
-def ask_turn_store_answer(*, turn: AskTurn, text: str, record: dict[str, Any], context: dict[str, str]) -> AskTurn:
+def ask_turn_store_answer(
+    *, turn: AskTurn, answer: QaAnswer, record: dict[str, Any], context: dict[str, str]
+) -> AskTurn:
+    """The answer the guards passed, or the least bad attempt flagged with the reasons (as a
+    caption's rejected draft is: the turn's guard_flags say "guard:<check>"); provenance holds
+    every attempt with its decoding and verdict."""
     with transaction.atomic():
         provenance = provenance_store(kind="llm", record=record, input_refs={"ask_thread": [turn.thread_id]})
-        turn.text = text
+        turn.text = answer.answer
         turn.status = AskTurnStatus.READY
         turn.provenance = provenance
         turn.failure_reason = ""
-        turn.save(update_fields=["text", "status", "provenance", "failure_reason"])
+        turn.guard_flags = [f"guard:{name}" for name in answer.verdict.failed]
+        turn.guard_report = {**answer.verdict.to_dict(), "attempts": answer.attempts}
+        turn.save(update_fields=["text", "status", "provenance", "failure_reason", "guard_flags", "guard_report"])
         thread = turn.thread
         thread.ocr_text = context.get("ocr_text", thread.ocr_text)
         thread.context_caption = context.get("caption", thread.context_caption)

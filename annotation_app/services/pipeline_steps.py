@@ -140,11 +140,12 @@ def ask_answer(*, turn: AskTurn) -> None:
         return
     job = pipeline_job_start(stage="answer", target_type="ask_turn", target_id=turn.pk)
     started = time.perf_counter()
-    text, record, context = ask_answer_generate(turn=turn)
-    results.ask_turn_store_answer(turn=turn, text=text, record=record, context=context)
+    answer, record, context = ask_answer_generate(turn=turn)
+    results.ask_turn_store_answer(turn=turn, answer=answer, record=record, context=context)
     timings = {"total": _ms(started, time.perf_counter()), **record.get("timings_ms", {})}
     pipeline_job_done(job=job, timings_ms=timings)
-    logger.info("answer turn=%s thread=%s chars=%d timings=%s", turn.pk, turn.thread_id, len(text), timings)
+    logger.info("answer turn=%s thread=%s chars=%d attempts=%d flags=%s timings=%s", turn.pk, turn.thread_id,
+                len(answer.answer), answer.attempts, ",".join(answer.verdict.failed) or "-", timings)
 
 
 def capqa_generate(*, version: CaptionVersion) -> None:

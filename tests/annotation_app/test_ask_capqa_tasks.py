@@ -17,6 +17,8 @@ from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFac
 
 @pytest.fixture
 def eager_celery():
+    import annotation_app.tasks  # noqa: F401  registers the tasks: eager mode runs only registered ones
+
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
@@ -54,6 +56,11 @@ def test_ask_answer_and_revision_from_ocr_and_caption(eager_celery):
     assert answer.text.strip()
     assert "24" in thread.ocr_text and "OPEN" in thread.ocr_text.upper()
     assert answer.provenance.prompt_id.startswith("qa.answer") and answer.provenance.kind == "llm"
+    # The guards judged it: passed, or flagged with a reason per failed check; every attempt kept.
+    report, attempts = answer.guard_report, answer.provenance.parameters["attempts"]
+    assert report["attempts"] == len(attempts) and 1 <= len(attempts) <= 3
+    assert report["passed"] == (answer.guard_flags == []) == attempts[-1]["verdict"]["passed"]
+    assert len(report["reasons"]) == len(report["failed"]) == len(answer.guard_flags)
     ask_thread_feedback(thread=thread, annotator=annotator, feedback="Answer in one short sentence.")
     revision = thread.turns.get(index=3)
     assert revision.status == "ready" and revision.text.strip()

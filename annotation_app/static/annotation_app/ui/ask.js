@@ -61,6 +61,10 @@ function render() {
     text.className = "pre";
     text.textContent = turn.status === "pending" ? "…" : turn.status === "failed" ? `(no answer: ${turn.failure_reason})` : turn.text;
     item.append(who, text);
+    if (isFlagged(turn)) {
+      item.classList.add("flagged");
+      item.append(flagNote(turn.verdict));
+    }
     list.append(item);
   }
   const last = lastTurn();
@@ -74,7 +78,33 @@ function render() {
     ? "The model could not answer. Ask for a revision, or write the answer yourself with Edit." : "";
   $("answer-actions").hidden = !thread || pending || !open;
   $("accept").disabled = last?.role !== "answer" || last?.status !== "ready";
+  // A flagged answer can still be accepted, but never as if the checks had passed it.
+  $("accept").textContent = isFlagged(last) ? "Accept anyway" : "Accept answer";
   renderPoints();
+}
+
+// The guards' verdict travels with each model answer (pipelines.answer_guards); a failed one is
+// shown with its reasons in words, under the answer it belongs to.
+function isFlagged(turn) {
+  return turn?.role === "answer" && turn.status === "ready" && turn.verdict?.passed === false;
+}
+
+function flagNote(verdict) {
+  const note = document.createElement("div");
+  note.className = "warning flag-note";
+  note.setAttribute("role", "note");
+  const head = document.createElement("div"); // not a <p>: the answer's own text is the turn's paragraph
+  const tries = verdict.attempts === 1 ? "1 attempt" : `${verdict.attempts} attempts`;
+  head.textContent = `Flagged by the automatic checks (best of ${tries}). Check it against the image: ` +
+    "edit it, or ask for a revision, rather than accept it as it is.";
+  const reasons = document.createElement("ul");
+  reasons.replaceChildren(...verdict.reasons.map((reason) => {
+    const item = document.createElement("li");
+    item.textContent = reason;
+    return item;
+  }));
+  note.append(head, reasons);
+  return note;
 }
 
 // --- points ------------------------------------------------------------------------------------
