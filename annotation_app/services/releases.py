@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from annotation_app.errors import Conflict, PermissionDenied, ServiceError
-from annotation_app.models import DatasetRelease, ModelProvenance, User
+from annotation_app.models import DatasetRelease, ModelProvenance, Project, ProjectKind, User
 from annotation_app.models.releases import ReleaseStatus
 from annotation_app.selectors import export as sources
 from annotation_app.services.audit import audit_log
@@ -90,6 +90,7 @@ def release_request(*, name: str, datasets: list[str], filters: sources.ExportFi
         raise PermissionDenied("only admins cut releases")
     slug = release_name(name=name)
     chosen = _datasets(datasets)
+    _refuse_evaluation_projects(filters)
     existing = DatasetRelease.objects.select_for_update().filter(name=slug).first()
     if existing is not None:
         release = _resumable(existing, chosen, filters)
@@ -105,6 +106,17 @@ def release_request(*, name: str, datasets: list[str], filters: sources.ExportFi
     if in_background:
         _export_in_background(release.pk)
     return ReleaseRequest(release=release, resumed=False)
+
+
+def _refuse_evaluation_projects(filters: sources.ExportFilters) -> None:
+    """Answers written by models (side-by-side comparison projects, the arena) are evaluation
+    data only: no dataset reads them, and a release that names such a project is refused."""
+    named = Project.objects.filter(slug__in=filters.projects, kind=ProjectKind.COMPARE).values_list("slug", flat=True)
+    if evaluation := sorted(named):
+        raise ServiceError(
+            f"project{'s' if len(evaluation) > 1 else ''} {', '.join(repr(s) for s in evaluation)} "
+            f"{'are' if len(evaluation) > 1 else 'is a'} side-by-side comparison project{'s' if len(evaluation) > 1 else ''}: "
+            "their answers were written by models and are evaluation data only; they never enter a training release")
 
 
 def release_uri(*, name: str) -> str:

@@ -15,6 +15,15 @@ UNREACHABLE_DB = {"DATABASE_URL": "postgres://pixmo@127.0.0.1:1/pixmo"}  # nothi
 
 # (command line with {places}, a fragment the sentence must hold, extra environment)
 CASES = [
+    ("arena import {missing} --answers-a {file} --answers-b {file} --project p", "nowhere is not a file", None),
+    ("arena import {file} --answers-a {file} --answers-b {file} --project p", "notes.txt line 1: not JSON", None),
+    ("arena import {file} --answers-b {file} --project p", "the following arguments are required: --answers-a", None),
+    ("ask --image {missing} What?", "nowhere does not exist", None),
+    ("ask --image {folder} What?", "is a folder; name an image file inside it", None),
+    ("ask --image {file} What?", "is not an image that can be read", None),
+    ("ask --image {image} --caption-file {missing} What?", "nowhere does not exist", None),
+    ("ask --image {image} --caption-file {folder} What?", "is a folder, not a text file", None),
+    ("ask What?", "the following arguments are required: --image", None),
     ("elo {missing}", "does not exist", None),
     ("elo {folder}", "is a folder", None),
     ("elo {nocols}", "lacks the column(s)", None),
@@ -56,6 +65,18 @@ CASES = [
     ("eval --checkpoint {noweights} --data {release} --limit 0", "--limit must be at least 1", None),
     ("eval --checkpoint {noweights} --data {release} --split dev", "has no split 'dev'", None),
     ("eval --checkpoint {noweights} --data {folder}", "neither a release nor a dataset folder", None),
+    ("eval --checkpoint {noweights} --benchmark okvqa --data {benchtsv}", "unknown benchmark 'okvqa'; the known ones: ai2d, chartqa", None),
+    ("eval --checkpoint {noweights} --benchmark chartqa --data {missing}", "does not exist; pass the benchmark's VLMEvalKit TSV", None),
+    ("eval --checkpoint {noweights} --benchmark vqav2 --data {nocolstsv}", "lacks the column(s) answers or answer", None),
+    ("eval --checkpoint {noweights} --benchmark chartqa --data {benchtsv}", "has no image for the row with index 1", None),
+    ("eval --checkpoint {noweights} --benchmark chartqa --data {folder}", "holds no .parquet files", None),
+    ("eval-score --benchmark okvqa --data {benchtsv} --predictions {file}", "unknown benchmark 'okvqa'; the known ones", None),
+    ("eval-score --benchmark chartqa --data {missing} --predictions {file}", "does not exist; pass the benchmark's", None),
+    ("eval-score --benchmark chartqa --data {nocolstsv} --predictions {file}", "lacks the column(s) answer or label", None),
+    ("eval-score --benchmark chartqa --data {file} --predictions {file}", "neither a .tsv nor a .parquet file", None),
+    ("eval-score --benchmark chartqa --data {benchtsv} --predictions {missing}", "does not exist; --predictions takes", None),
+    ("eval-score --benchmark chartqa --data {benchtsv} --predictions {file}", "line 1 is not {\"index\"", None),
+    ("eval-score --benchmark chartqa --data {benchtsv}", "the following arguments are required: --predictions", None),
     ("infer --checkpoint {missing} --image {image} --prompt hi", "does not exist", None),
     ("infer --checkpoint {file} --image {image} --prompt hi", "is a file", None),
     ("infer --checkpoint {release} --image {image} --prompt hi", "holds no model", None),
@@ -94,6 +115,8 @@ def places(tmp_path_factory, clocks_folder) -> dict:
     Image.new("RGB", (40, 30), (30, 30, 200)).save(root / "images" / "blue.png")
     (root / "judgments.csv").write_text("model_a,model_b,winner\nm1,m2,a\n")
     (root / "nocols.csv").write_text("a,b\n1,2\n")
+    (root / "nocols.tsv").write_text("index\timage\tquestion\n1\t\tWhat is it?\n")  # a benchmark TSV without answers
+    (root / "chartqa.tsv").write_text("index\tquestion\tanswer\n1\tValue of A?\t3\n")  # answers, no images
     (root / "bad.toml").write_text("steps = [\n")
     (root / "blank.txt").write_text("   \n")
     (root / "noweights").mkdir()
@@ -105,6 +128,7 @@ def places(tmp_path_factory, clocks_folder) -> dict:
     return {
         "missing": str(root / "nowhere"), "folder": str(root / "empty"), "file": str(root / "notes.txt"),
         "image": str(root / "photo.png"), "images": str(root / "images"), "judgments": str(root / "judgments.csv"), "nocols": str(root / "nocols.csv"),
+        "nocolstsv": str(root / "nocols.tsv"), "benchtsv": str(root / "chartqa.tsv"),
         "badtoml": str(root / "bad.toml"), "empty": str(root / "blank.txt"), "noweights": str(root / "noweights"),
         "badweights": str(root / "badweights"), "unfinished": str(root / "unfinished"), "release": clocks_folder,
         "new": str(root / "new"), "var": str(root / "var"),
@@ -139,7 +163,7 @@ def test_a_mistake_is_one_sentence_and_an_exit_code(places, line, fragment, env)
     messages = message_lines(result.stderr)
     assert len(messages) == 1, result.stderr
     message = messages[0]
-    assert re.match(r"^pixmo( [a-z-]+)?: \S", message) and message.endswith("."), message
+    assert re.match(r"^pixmo( [a-z-]+){0,2}: \S", message) and message.endswith("."), message
     assert fragment in message, message
     assert len(message) < 400, message
 
