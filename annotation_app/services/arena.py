@@ -84,9 +84,9 @@ def arena_read_answers(path: Path, *, prompts: list[ArenaPrompt]) -> ArenaAnswer
     answers, models, problems = {}, set(), []
     for line_no, row in _json_lines(path, problems):
         prompt_id, model, answer = (_text(row, key) for key in ("prompt_id", "model", "answer"))
-        if not prompt_id or not model or answer is None or not answer.strip():
+        if not prompt_id or not model or answer is None:  # an empty answer is an answer (a bad one)
             missing = [key for key, value in (("prompt_id", prompt_id), ("model", model), ("answer", answer))
-                       if not value or not str(value).strip()]
+                       if value is None or (key != "answer" and not value.strip())]
             problems.append(f"{path.name} line {line_no}: no {' or '.join(missing)}")
         elif prompt_id not in wanted:
             problems.append(f"{path.name} line {line_no}: prompt_id '{prompt_id}' is not in the prompts file")

@@ -68,10 +68,17 @@ def register(subparsers) -> None:
     p.add_argument("--max-new-tokens", type=int, default=128)
     p.set_defaults(func=evaluate)
 
-    p = subparsers.add_parser("infer", help="answer a prompt about an image; draws parsed points to a PNG")
+    p = subparsers.add_parser(
+        "infer", help="answer a prompt about an image (draws parsed points to a PNG), or a file of prompts",
+        description="One image and prompt: print the answer and draw its points. --prompts FILE: answer every "
+                    "line {prompt_id, image, prompt} and write {prompt_id, model, answer} lines to --answers "
+                    "(what `pixmo arena import` reads).")
     p.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
-    p.add_argument("--image", required=True)
-    p.add_argument("--prompt", required=True)
+    p.add_argument("--image")
+    p.add_argument("--prompt")
+    p.add_argument("--prompts", help="JSON Lines of prompts (image paths relative to the file): answer them all")
+    p.add_argument("--answers", help="with --prompts: the JSON Lines file to write the answers to")
+    p.add_argument("--model-name", help="with --prompts: the model name written with each answer (default: the run folder's name)")
     p.add_argument(
         "--out",
         default=None,
@@ -229,6 +236,10 @@ def _at_least(**flags: tuple[int | None, int]) -> None:
 
 def infer(args) -> int:
     _at_least(max_new_tokens=(args.max_new_tokens, 1))
+    if args.prompts:
+        return _infer_batch(args)
+    if args.image is None or args.prompt is None:
+        raise CommandError("give --image and --prompt, or --prompts FILE with --answers FILE")
     if not args.prompt.strip():
         raise CommandError("--prompt is empty; ask something, e.g. --prompt 'Point to the person'")
     image = _read_image(args.image)
@@ -241,6 +252,55 @@ def infer(args) -> int:
     print(answer_line(text))
     print(f"{len(points)} points drawn to {out}", flush=True)
     return 0
+
+
+def _infer_batch(args) -> int:
+    """Every prompt of a JSON Lines file answered by one checkpoint; the lines are written as they
+    are answered, so an interrupted run keeps what it made."""
+    import json
+
+    from tqdm import tqdm
+
+    if args.image or args.prompt:
+        raise CommandError("--prompts answers a whole file; leave out --image and --prompt")
+    if not args.answers:
+        raise CommandError("--prompts needs --answers FILE, the JSON Lines file to write the answers to")
+    prompts_path, answers_path = Path(args.prompts), Path(args.answers)
+    if not prompts_path.is_file():
+        raise CommandError(f"--prompts {prompts_path} is not a file")
+    if answers_path.is_dir() or not answers_path.parent.is_dir():
+        raise CommandError(f"--answers {answers_path}: name a file in a folder that exists")
+    rows = []
+    for number, line in enumerate(prompts_path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise CommandError(f"{prompts_path.name} line {number} is not JSON") from None
+        if not isinstance(row, dict) or not all(str(row.get(key, "")).strip() for key in ("prompt_id", "image", "prompt")):
+            raise CommandError(f"{prompts_path.name} line {number} needs prompt_id, image and prompt")
+        image = Path(row["image"]) if Path(row["image"]).is_absolute() else prompts_path.parent / row["image"]
+        rows.append((str(row["prompt_id"]), image, str(row["prompt"])))
+    if not rows:
+        raise CommandError(f"{prompts_path.name} holds no prompts")
+    images = {path: _read_image(str(path)) for _, path, _ in rows}  # every image readable before the model loads
+    molmo = _load(args.checkpoint)
+    model_name = args.model_name or _run_name(args.checkpoint)
+    from training.infer import load_image
+
+    with answers_path.open("w", encoding="utf-8") as out:
+        for prompt_id, path, prompt in tqdm(rows, desc=f"answering as {model_name}", unit="prompt"):
+            answer = molmo.generate(load_image(images[path]), prompt, max_new_tokens=args.max_new_tokens)
+            out.write(json.dumps({"prompt_id": prompt_id, "model": model_name, "answer": answer}) + "\n")
+            out.flush()
+    print(f"{len(rows)} answers by {model_name} written to {answers_path}")
+    return 0
+
+
+def _run_name(checkpoint: str) -> str:
+    folder = Path(checkpoint).resolve()
+    return folder.parent.name if folder.name == "model" else folder.name
 
 
 def answer_line(text: str) -> str:

@@ -15,6 +15,7 @@ from annotation_app.models import CompareItem, Image, Project, WorkItem
 from annotation_app.selectors.export import ExportFilters
 from annotation_app.services.releases import release_export, release_request
 from tests.annotation_app.factories import ProjectFactory
+from tests.pixmo_cli.conftest import clocks_folder, pixmo  # noqa: F401 - the session's small clocks release
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,8 @@ def test_prompts_and_two_models_answers_become_comparison_items(arena_files):
     (lambda f: f["b"].write_text(f["a"].read_text()), "both answer files are from the model 'molmo-7b-d'"),
     (lambda f: f["prompts"].write_text(f["prompts"].read_text() + "{not json\n"), "prompts.jsonl line 4: not JSON"),
     (lambda f: (f["prompts"].parent / "images" / "desk.png").write_bytes(b"not a picture"), "prompt '3': image images/desk.png"),
-    (lambda f: f["a"].write_text(f["a"].read_text().replace("MODEL-A-SAYS a lamp", "")), "a.jsonl line 3: no answer"),
+    (lambda f: f["a"].write_text(f["a"].read_text().replace(', "answer": "MODEL-A-SAYS a lamp"', "")),
+     "a.jsonl line 3: no answer"),
 ])
 def test_a_bad_file_imports_nothing_and_says_what_is_wrong(arena_files, change, words):
     change(arena_files)
@@ -109,3 +111,22 @@ def test_model_answers_never_enter_a_training_release(arena_files, settings, tmp
     tables = [pq.read_table(path).to_pylist() for path in (tmp_path / "releases").rglob("*.parquet")]
     assert b"MODEL-A-SAYS" not in written and b"MODEL-B-SAYS" not in written
     assert "MODEL-" not in json.dumps(tables, default=str)
+
+
+def test_two_checkpoints_answer_a_prompts_file_in_batch_and_feed_the_arena(arena_files, clocks_folder, tmp_path):
+    """`pixmo infer --prompts` (as processes) writes what `pixmo arena import` reads."""
+    answers = {}
+    for steps in ("1", "2"):
+        run = tmp_path / f"run-{steps}-steps"
+        trained = pixmo("train", "--config", "tiny", "--data", clocks_folder, "--steps", steps, "--out", str(run))
+        assert trained.returncode == 0, trained.stderr
+        answers[steps] = tmp_path / f"answers-{steps}.jsonl"
+        answered = pixmo("infer", "--checkpoint", str(run), "--prompts", str(arena_files["prompts"]),
+                         "--answers", str(answers[steps]), "--max-new-tokens", "4")
+        assert answered.returncode == 0, answered.stderr
+        assert answered.stdout.strip().endswith(f"3 answers by run-{steps}-steps written to {answers[steps]}")
+        lines = [json.loads(line) for line in answers[steps].read_text().splitlines()]
+        assert [(row["prompt_id"], row["model"]) for row in lines] == [(p, f"run-{steps}-steps") for p in ("p1", "p2", "3")]
+    said = arena_import({"prompts": arena_files["prompts"], "a": answers["1"], "b": answers["2"]},
+                        project="arena-runs", project_name="Our runs")
+    assert "3 prompts added to 'arena-runs' (run-1-steps vs run-2-steps)" in said
