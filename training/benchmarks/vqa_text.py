@@ -1,0 +1,100 @@
+"""The answer normalisation of the official VQA evaluation script (GT-Vision-Lab/VQA,
+`PythonEvaluationTools/vqaEvaluation/vqaEval.py`), written out here as facts: its punctuation
+rule, number words, articles and contractions map. VQA v2 and TextVQA accuracy compare answers
+after this; the free-form parts of RealWorldQA, MMMU and MathVista use it for exact match."""
+
+from __future__ import annotations
+
+import re
+
+# every key as the official map has it; the ones with capitals ("Im", "Ive") can never match a
+# lower-cased word, there as here
+CONTRACTIONS = {
+    "aint": "ain't", "arent": "aren't", "cant": "can't", "couldve": "could've", "couldnt": "couldn't",
+    "couldn'tve": "couldn't've", "couldnt've": "couldn't've", "didnt": "didn't", "doesnt": "doesn't",
+    "dont": "don't", "hadnt": "hadn't", "hadnt've": "hadn't've", "hadn'tve": "hadn't've", "hasnt": "hasn't",
+    "havent": "haven't", "hed": "he'd", "hed've": "he'd've", "he'dve": "he'd've", "hes": "he's",
+    "howd": "how'd", "howll": "how'll", "hows": "how's", "Id've": "I'd've", "I'dve": "I'd've", "Im": "I'm",
+    "Ive": "I've", "isnt": "isn't", "itd": "it'd", "itd've": "it'd've", "it'dve": "it'd've", "itll": "it'll",
+    "let's": "let's", "maam": "ma'am", "mightnt": "mightn't", "mightnt've": "mightn't've",
+    "mightn'tve": "mightn't've", "mightve": "might've", "mustnt": "mustn't", "mustve": "must've",
+    "neednt": "needn't", "notve": "not've", "oclock": "o'clock", "oughtnt": "oughtn't",
+    "ow's'at": "'ow's'at", "'ows'at": "'ow's'at", "'ow'sat": "'ow's'at", "shant": "shan't",
+    "shed've": "she'd've", "she'dve": "she'd've", "she's": "she's", "shouldve": "should've",
+    "shouldnt": "shouldn't", "shouldnt've": "shouldn't've", "shouldn'tve": "shouldn't've",
+    "somebody'd": "somebodyd", "somebodyd've": "somebody'd've", "somebody'dve": "somebody'd've",
+    "somebodyll": "somebody'll", "somebodys": "somebody's", "someoned": "someone'd",
+    "someoned've": "someone'd've", "someone'dve": "someone'd've", "someonell": "someone'll",
+    "someones": "someone's", "somethingd": "something'd", "somethingd've": "something'd've",
+    "something'dve": "something'd've", "somethingll": "something'll", "thats": "that's",
+    "thered": "there'd", "thered've": "there'd've", "there'dve": "there'd've", "therere": "there're",
+    "theres": "there's", "theyd": "they'd", "theyd've": "they'd've", "they'dve": "they'd've",
+    "theyll": "they'll", "theyre": "they're", "theyve": "they've", "twas": "'twas", "wasnt": "wasn't",
+    "wed've": "we'd've", "we'dve": "we'd've", "weve": "we've", "werent": "weren't", "whatll": "what'll",
+    "whatre": "what're", "whats": "what's", "whatve": "what've", "whens": "when's", "whered": "where'd",
+    "wheres": "where's", "whereve": "where've", "whod": "who'd", "whod've": "who'd've",
+    "who'dve": "who'd've", "wholl": "who'll", "whos": "who's", "whove": "who've", "whyll": "why'll",
+    "whyre": "why're", "whys": "why's", "wont": "won't", "wouldve": "would've", "wouldnt": "wouldn't",
+    "wouldnt've": "wouldn't've", "wouldn'tve": "wouldn't've", "yall": "y'all", "yall'll": "y'all'll",
+    "y'allll": "y'all'll", "yall'd've": "y'all'd've", "y'alld've": "y'all'd've", "y'all'dve": "y'all'd've",
+    "youd": "you'd", "youd've": "you'd've", "you'dve": "you'd've", "youll": "you'll", "youre": "you're",
+    "youve": "you've",
+}  # fmt: skip
+NUMBER_WORDS = {
+    "none": "0", "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10",
+}  # fmt: skip
+ARTICLES = {"a", "an", "the"}
+PUNCTUATION = [
+    ";",
+    "/",
+    "[",
+    "]",
+    '"',
+    "{",
+    "}",
+    "(",
+    ")",
+    "=",
+    "+",
+    "\\",
+    "_",
+    "-",
+    ">",
+    "<",
+    "@",
+    "`",
+    ",",
+    "?",
+    "!",
+]
+# The official pattern is "(?!<=\d)(\.)(?!\d)": its "(?!<=" is a lookahead, not a lookbehind, so it
+# removes every period that no digit follows ("dog." -> "dog", "3.5" kept, "3." -> "3").
+PERIOD = re.compile(r"\.(?!\d)")
+DIGIT_COMMA_DIGIT = re.compile(r"\d,\d")
+
+
+def punctuation(text: str) -> str:
+    """Each mark is deleted where it touches a space (or the text has a digit,digit comma), else
+    replaced by a space; then periods not followed by a digit go."""
+    out = text
+    delete = DIGIT_COMMA_DIGIT.search(text) is not None
+    for mark in PUNCTUATION:
+        if delete or f"{mark} " in text or f" {mark}" in text:
+            out = out.replace(mark, "")
+        else:
+            out = out.replace(mark, " ")
+    return PERIOD.sub("", out)
+
+
+def digits_and_articles(text: str) -> str:
+    """Lower case; number words up to ten as digits; articles dropped; contractions restored."""
+    words = [NUMBER_WORDS.get(word, word) for word in text.lower().split()]
+    return " ".join(CONTRACTIONS.get(word, word) for word in words if word not in ARTICLES)
+
+
+def normalise_answer(text: str) -> str:
+    """A VQA answer as the official script compares it: "Two dogs." -> "2 dogs", "the dog" -> "dog",
+    "dont" -> "don't"."""
+    text = text.replace("\n", " ").replace("\t", " ").strip()
+    return digits_and_articles(punctuation(text))
