@@ -1,10 +1,12 @@
 """Evaluation: pointing precision / recall / F1 with one-to-one Hungarian matching, counting
-accuracy, caption length statistics, and a runner that asks a checkpoint about a release."""
+accuracy, clock reading (exact, and hour and minute within one), caption length and fact
+density, and a runner that asks a checkpoint about a release."""
 
 from __future__ import annotations
 
 import io
 import statistics
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -57,12 +59,52 @@ def count_scores(predicted_texts: list[str], truths: list[int]) -> dict[str, flo
     return {"count_exact": sum(exact) / n, "count_within_one": sum(near) / n, "n": len(truths)}
 
 
+# A time as a clock answer writes it: "5:12", "5:12 PM", "17:12:18", "5.12".
+_CLOCK_TIME = re.compile(r"(?<!\d)(\d{1,2})\s*[:.]\s*(\d{2})(?:\s*[:.]\s*\d{2})?(?!\d)")
+
+
+def clock_scores(predicted_texts: list[str], truths: list[tuple[int, int]]) -> dict[str, float]:
+    """Clock reading against the (hour, minute) the face shows: exact (hour on the 12-hour dial
+    and minute), hour right, hour within one and minute within one (both around the dial), and
+    how many answers held a time at all. An answer with no time counts as wrong everywhere."""
+    exact = hour = hour_near = minute_near = parsed = 0
+    for text, (true_hour, true_minute) in zip(predicted_texts, truths, strict=True):
+        match = _CLOCK_TIME.search(text)
+        if match is None or int(match.group(2)) > 59:
+            continue
+        parsed += 1
+        got_hour, got_minute = int(match.group(1)) % 12, int(match.group(2))
+        hour_gap = min((got_hour - true_hour) % 12, (true_hour - got_hour) % 12)
+        minute_gap = min((got_minute - true_minute) % 60, (true_minute - got_minute) % 60)
+        exact += hour_gap == 0 and minute_gap == 0
+        hour += hour_gap == 0
+        hour_near += hour_gap <= 1
+        minute_near += minute_gap <= 1
+    n = max(len(truths), 1)
+    return {"clock_exact": exact / n, "clock_hour": hour / n, "clock_hour_within_one": hour_near / n,
+            "clock_minute_within_one": minute_near / n, "clock_parsed": parsed / n, "n_clock": len(truths)}
+
+
+# Words that carry no fact of their own; everything else in a caption counts as content.
+_FUNCTION_WORDS = frozenset("""a an the and or but of in on at to for with from by as is are was were be been being it its
+this that these those there here their they them he she his her we you your i my our me us which who whom whose what
+where when while than then so very also just can could would should will may might do does did has have had not no
+into onto over under above below near next behind beside between up down out off about around some any each every
+all both few more most other such one image picture photo shows showing shown see seen appears looks like""".split())
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
 def caption_stats(captions: list[str]) -> dict[str, float]:
+    """Length, and fact density: a caption's distinct content words (what it names and
+    describes) per caption and per 100 words."""
     words = [len(c.split()) for c in captions] or [0]
+    facts = [len({w for w in _WORD.findall(c.lower()) if w not in _FUNCTION_WORDS}) for c in captions] or [0]
     return {
         "words_mean": statistics.fmean(words),
         "words_median": statistics.median(words),
         "words_max": max(words),
+        "content_words_mean": statistics.fmean(facts),
+        "fact_density": 100 * sum(facts) / max(sum(words), 1),
         "n": len(captions),
     }
 
@@ -82,7 +124,7 @@ def _questions(kind: str, rows: list[dict], size: tuple[int, int]) -> Iterator[t
         elif task == "caption":
             yield "caption", "Describe this image in detail.", r.get("caption", "")
         elif task == "clock_reading":  # academic style: always prefixed
-            yield "exact", f"{style_for(kind).name}: {CLOCK_QUESTION}", r["text"]
+            yield "clock", f"{style_for(kind).name}: {CLOCK_QUESTION}", (r["hour_visible"] % 12, r["minute_visible"])
         elif task in ("user_qa", "dialogue_qa"):
             yield "exact", r["question"], r["answer"]
 
@@ -94,7 +136,7 @@ def evaluate(molmo, release: str, *, split: str = "validation", limit: int | Non
     from pixmo_builders.reader import iter_samples
 
     kind = load_manifest(release=release)["dataset"]
-    prf, counts, count_truth, captions, exact = [], [], [], [], []
+    prf, counts, count_truth, captions, exact, clocks, clock_truth = [], [], [], [], [], [], []
     samples = iter_samples(release, split=split)
     if progress:
         from tqdm import tqdm
@@ -113,6 +155,9 @@ def evaluate(molmo, release: str, *, split: str = "validation", limit: int | Non
                 count_truth.append(truth)
             elif task == "caption":
                 captions.append(answer)
+            elif task == "clock":
+                clocks.append(answer)
+                clock_truth.append(truth)
             else:
                 exact.append(answer.strip() == str(truth).strip())
     result: dict = {"dataset": kind, "split": split}
@@ -127,6 +172,8 @@ def evaluate(molmo, release: str, *, split: str = "validation", limit: int | Non
         )
     if counts:
         result.update(count_scores(counts, count_truth))
+    if clocks:
+        result.update(clock_scores(clocks, clock_truth))
     if captions:
         result["caption_length"] = caption_stats(captions)
     if exact:

@@ -32,3 +32,23 @@ def test_count_scores_and_caption_stats():
     scores = count_scores(["a total of 3.", "There are none.", "4", "garbage"], [3, 1, 5, 2])
     assert scores["count_exact"] == 0.25 and scores["count_within_one"] == 0.75
     assert caption_stats(["a b c", "a"])["words_mean"] == 2
+
+
+def test_clock_scores_read_the_time_around_the_dial():
+    from training.evaluate import clock_scores
+
+    truths = [(5, 12), (5, 12), (11, 59), (0, 0), (3, 30), (3, 30)]
+    answers = ["5:12 PM", "It is 6:13.", "12:00", "12:00 AM", "half past three", "3:3O"]
+    scores = clock_scores(answers, truths)
+    assert scores["n_clock"] == 6
+    assert scores["clock_exact"] == 2 / 6  # 5:12 PM on a 5:12 face; 12:00 on a 0:00 face
+    assert scores["clock_hour"] == 2 / 6
+    assert scores["clock_hour_within_one"] == 4 / 6  # 6 for 5, 12 for 11 (around the dial)
+    assert scores["clock_minute_within_one"] == 4 / 6  # 13 for 12, 00 for 59 (around the hour)
+    assert scores["clock_parsed"] == 4 / 6  # no digits in two answers
+
+
+def test_fact_density_counts_distinct_content_words():
+    stats = caption_stats(["A red apple and a red apple on the table.", "Three blue mugs."])
+    assert stats["content_words_mean"] == (3 + 3) / 2  # red, apple, table; three, blue, mugs
+    assert stats["fact_density"] == 100 * 6 / 13
