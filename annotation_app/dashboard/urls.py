@@ -16,6 +16,7 @@ urlpatterns = [
     path("pipeline/jobs/<int:job_id>/retry/", views.pipeline_retry, name="pipeline-retry"),
     path("quality/", views.quality, name="quality"),
     path("leaderboard/", views.leaderboard_view, name="leaderboard"),
+    path("evaluation/", views.evaluation, name="evaluation"),
     path("releases/", views.releases, name="releases"),
     path("releases/cut/", views.release_cut, name="release-cut"),
     path("releases/<int:release_id>/files/<path:key>", views.release_file, name="release-file"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from annotation_app.selectors.dashboard import (
     dashboard_overview,
     duration_bin_labels,
 )
+from annotation_app.selectors.dashboard_evaluation import evaluation_page
 from annotation_app.selectors.dashboard_leaderboard import leaderboard
 from annotation_app.selectors.dashboard_pipeline import pipeline_health
 from annotation_app.selectors.dashboard_quality import quality_report
@@ -194,6 +196,25 @@ def leaderboard_view(request: HttpRequest) -> HttpResponse:
         lows=[round(r.low, 1) for r in ratings], highs=[round(r.high, 1) for r in ratings],
     )}
     return render(request, "annotation_app/dashboard/leaderboard.html", data)
+
+
+@reviewer_required
+def evaluation(request: HttpRequest) -> HttpResponse:
+    data = evaluation_page(runs_dir=settings.PIXMO_RUNS_DIR)
+    charts_shown = {}
+    if data["runs"]:
+        runs = [run for run in data["runs"] if run.average is not None]
+        labels = [run.name for run in runs] + [f"{row['model']} (published)" for row in data["published"]]
+        charts_shown["chart-average"] = charts.bar_chart(
+            labels=labels, stacked=True, y_title="average score (%)",
+            series={"our runs (re-run here)": [round(run.average, 1) for run in runs] + [None] * len(data["published"]),
+                    "published, not re-run": [None] * len(runs) + [row["average"] for row in data["published"]]})
+        if data["benchmark_names"]:
+            charts_shown["chart-benchmarks"] = charts.bar_chart(
+                labels=data["benchmark_titles"], y_title="score (%)",
+                series={run.name: [round(run.benchmarks[name]["score"], 1) if name in run.benchmarks else None
+                                   for name in data["benchmark_names"]] for run in runs})
+    return render(request, "annotation_app/dashboard/evaluation.html", {**data, "charts": charts_shown})
 
 
 @reviewer_required

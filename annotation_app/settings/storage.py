@@ -32,6 +32,8 @@ STORAGES = {
 
 # Where dataset releases are written: a folder or s3://bucket/prefix.
 PIXMO_RELEASES_URI = env_str("PIXMO_RELEASES_URI", str(VAR_DIR / "releases"))
+# Training run folders (`pixmo train --out`); the dashboard's evaluation page reads their eval/.
+PIXMO_RUNS_DIR = env_str("PIXMO_RUNS_DIR", str(VAR_DIR / "runs"))
 
 # Image import limits, named in every refusal.
 PIXMO_MAX_IMAGE_BYTES = env_int("PIXMO_MAX_IMAGE_BYTES", 40 * 1024 * 1024)

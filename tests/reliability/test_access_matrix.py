@@ -149,6 +149,7 @@ MATRIX = [Op(*row) for row in [
     ("POST", "dashboard:pipeline-retry",    "failed job",              LOGIN, 403, 403, 403, 302),
     ("GET",  "dashboard:quality",           None,                      LOGIN, 403, 403, 200, 200),
     ("GET",  "dashboard:leaderboard",       None,                      LOGIN, 403, 403, 200, 200),
+    ("GET",  "dashboard:evaluation",        None,                      LOGIN, 403, 403, 200, 200),
     ("GET",  "dashboard:releases",          None,                      LOGIN, 403, 403, 200, 200),
     ("POST", "dashboard:release-cut",       None,                      LOGIN, 403, 403, 403, 302),
     ("GET",  "dashboard:release-file",      "release file",            LOGIN, 403, 403, 200, 200),
