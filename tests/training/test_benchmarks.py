@@ -224,12 +224,17 @@ def test_predictions_and_data_must_belong_together(tmp_path):
         read_predictions(tmp_path / "p.jsonl")
 
 
+def _result(name: str, value: float, **extra) -> dict:
+    bench = BENCHMARKS[name]
+    return {"benchmark": name, "title": bench.title, "metric": bench.metric, "score": value, "n": 10,
+            "predictions": [], **extra}  # fmt: skip
+
+
 def test_the_summary_averages_the_benchmarks_scored_so_far(tmp_path):
-    for name, value in (("chartqa", 80.0), ("docvqa", 70.0)):
-        write_result(tmp_path, {"benchmark": name, "title": BENCHMARKS[name].title, "metric": BENCHMARKS[name].metric,
-                                "score": value, "n": 10, "predictions": []})  # fmt: skip
-    write_result(tmp_path, {"benchmark": "pixmo-count", "title": "PixMo-Count", "metric": "counting accuracy",
-                            "score": 60.0, "within_one": 90.0, "n": 4, "limit": 4, "predictions": []})  # fmt: skip
+    write_result(tmp_path, _result("chartqa", 80.0))
+    write_result(tmp_path, _result("docvqa", 70.0))
+    write_result(tmp_path, _result("pixmo-count", 60.0, within_one=90.0, n=4, limit=4))
+    (tmp_path / "textvqa.json").write_text("{not json")
     summary = write_summary(tmp_path)
     assert summary["average"] == pytest.approx(70.0) and summary["of"] == "3 of 11 benchmarks"
     assert json.loads((tmp_path / "summary.json").read_text())["average"] == pytest.approx(70.0)
@@ -237,3 +242,11 @@ def test_the_summary_averages_the_benchmarks_scored_so_far(tmp_path):
     assert "| ChartQA | relaxed accuracy | 80.0 | 10 |" in table
     assert "| PixMo-Count | counting accuracy (within one 90.0) | 60.0 | 4 (--limit 4) |" in table
     assert "| **average** (3 of 11 benchmarks) | | **70.0** | |" in table
+
+
+def test_the_summary_leaves_out_a_release_evaluation_of_the_same_name(tmp_path):
+    write_result(tmp_path, _result("chartqa", 80.0))
+    # `pixmo eval --data RELEASE` writes RUN/eval/DATASET.json; a PixMo-Count release is pixmo-count
+    (tmp_path / "pixmo-count.json").write_text(json.dumps({"dataset": "pixmo-count", "count_exact": 0.5}))
+    summary = write_summary(tmp_path)
+    assert [row["benchmark"] for row in summary["benchmarks"]] == ["chartqa"] and summary["average"] == 80.0

@@ -57,12 +57,13 @@ def write_result(eval_dir: Path, result: dict) -> Path:
 
 
 def write_summary(eval_dir: Path) -> dict:
-    """summary.json and summary.md from every RUN/eval/NAME.json of a known benchmark."""
+    """summary.json and summary.md from every RUN/eval/NAME.json of a known benchmark. Other
+    results share the folder (`pixmo eval --data RELEASE` writes DATASET.json, and a PixMo-Count
+    release is named pixmo-count too): a file that is not a benchmark result is left out."""
     rows = []
     for name in BENCHMARKS:
-        path = eval_dir / f"{name}.json"
-        if path.is_file():
-            result = json.loads(path.read_text(encoding="utf-8"))
+        result = _benchmark_result(eval_dir / f"{name}.json", name)
+        if result is not None:
             row = {k: result.get(k) for k in ("benchmark", "title", "metric", "score", "n", "limit")}
             if "within_one" in result:
                 row["within_one"] = result["within_one"]
@@ -75,6 +76,15 @@ def write_summary(eval_dir: Path) -> dict:
     (eval_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (eval_dir / "summary.md").write_text(summary_table(summary) + "\n", encoding="utf-8")
     return summary
+
+
+def _benchmark_result(path: Path, name: str) -> dict | None:
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ours = isinstance(result, dict) and result.get("benchmark") == name
+    return result if ours and isinstance(result.get("score"), (int, float)) else None
 
 
 def summary_table(summary: dict) -> str:
