@@ -226,7 +226,8 @@ def evaluate(args) -> int:
                  max_new_tokens=args.max_new_tokens, progress=True)  # fmt: skip
     eval_dir = Path(args.checkpoint) / "eval"  # beside the benchmarks' results; the dashboard reads them
     eval_dir.mkdir(exist_ok=True)
-    (eval_dir / f"{result['dataset']}.json").write_text(json.dumps({**result, "limit": args.limit}, indent=2) + "\n")
+    # DATASET.SPLIT.json: never the name of an academic benchmark's result (pixmo-count is both).
+    (eval_dir / f"{result['dataset']}.{args.split}.json").write_text(json.dumps({**result, "limit": args.limit}, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -1,6 +1,8 @@
 """The README's way through training: `pixmo train --out RUN`, then `pixmo infer --checkpoint RUN`
 (and `pixmo eval`) on the folder train wrote, each as its own process."""
 
+import json
+
 from PIL import Image
 
 from pixmo_cli.commands.train import answer_line
@@ -26,6 +28,8 @@ def test_infer_and_eval_take_the_run_folder_train_wrote(clocks_folder, tmp_path)
     scored = pixmo("eval", "--checkpoint", str(run), "--data", clocks_folder, "--limit", "1", "--max-new-tokens", "4")
     assert scored.returncode == 0, scored.stderr
     assert '"dataset": "pixmo-clocks"' in scored.stdout
+    written = json.loads((run / "eval" / "pixmo-clocks.validation.json").read_text())  # what the dashboard shows
+    assert written["dataset"] == "pixmo-clocks" and written["n_clock"] >= 1 and 0 <= written["clock_exact"] <= 1
 
 
 def test_an_empty_answer_is_said_as_such():

@@ -29,11 +29,11 @@ def runs(settings, tmp_path):
     write(first / "eval" / "chartqa.json", {"benchmark": "chartqa", "title": "ChartQA", "metric": "relaxed accuracy",
                                             "score": 30.0, "n": 50, "limit": None})
     write(first / "eval" / "summary.json", {"benchmarks": [], "average": 45.0})  # the CLI's table: not a result
-    write(first / "eval" / "pixmo-points-eval.json", {"dataset": "pixmo-points-eval", "split": "test", "precision": 0.5,
+    write(first / "eval" / "pixmo-points-eval.test.json", {"dataset": "pixmo-points-eval", "split": "test", "precision": 0.5,
                                                       "recall": 0.25, "f1": 0.3333, "n_pointing": 12})
     write(second / "model" / "eval" / "vqav2.json", {"benchmark": "vqav2", "title": "VQA v2", "metric": "VQA accuracy",
                                                      "score": 70.0, "n": 40})
-    write(second / "model" / "eval" / "pixmo-clocks.json", {"dataset": "pixmo-clocks", "split": "validation",
+    write(second / "model" / "eval" / "pixmo-clocks.validation.json", {"dataset": "pixmo-clocks", "split": "validation",
                                                             "clock_exact": 0.1, "clock_hour_within_one": 0.6,
                                                             "clock_minute_within_one": 0.2, "n_clock": 10})
     write(second / "model" / "eval" / "broken.json", "{not json")
