@@ -87,3 +87,20 @@ def test_an_item_of_another_project_is_not_found(seeded, client_as):
 def test_compare_projects_have_nothing_to_review(seeded, client_as):
     response = client_as(seeded["reviewer"]).get(reverse("dashboard:review", args=[seeded["compare_project"].pk]))
     assert "Nothing to review" in response.content.decode()
+
+
+def test_ask_answers_show_their_verdict_to_the_reviewer(seeded, client_as):
+    from annotation_app.models import AskTurn
+
+    project, thread = seeded["ask_project"], seeded["thread"]
+    AskTurn.objects.filter(thread=thread, index=1).update(
+        guard_flags=["guard:invented_words"],
+        guard_report={"passed": False, "failed": ["invented_words"], "attempts": 3,
+                      "reasons": ["These 4 words appear in no source: coin, gold, mirror, black."]})
+    html = client_as(seeded["reviewer"]).get(reverse("dashboard:review", args=[project.pk])).content.decode()
+    assert "The answer checks flagged this answer after 3 attempts:" in html
+    assert "<li>These 4 words appear in no source: coin, gold, mirror, black.</li>" in html
+    AskTurn.objects.filter(thread=thread, index=1).update(
+        guard_flags=[], guard_report={"passed": True, "failed": [], "attempts": 2, "reasons": []})
+    html = client_as(seeded["reviewer"]).get(reverse("dashboard:review", args=[project.pk])).content.decode()
+    assert "Passed the answer checks on attempt 2." in html and "flagged this answer" not in html
