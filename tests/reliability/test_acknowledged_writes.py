@@ -94,7 +94,7 @@ class Write:
 
 
 WRITES = {
-    "claim": Write(project_api, "assignment_claim", "annotator", 200, lambda u, c: (
+    "claim": Write(project_api, "assignment_claim_next", "annotator", 200, lambda u, c: (
         f"/api/projects/{WorkItemFactory().project_id}/next/", {})),
     "heartbeat": Write(assignment_api, "assignment_heartbeat", "annotator", 200, lambda u, c: (
         f"/api/assignments/{_assignment(u['annotator'], 'caption').pk}/heartbeat/", {})),
