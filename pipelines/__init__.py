@@ -4,7 +4,8 @@ Entry points (each returns plain dataclasses with `to_dict()` and a provenance r
 - audio.analyse_audio / recording.process_recording: decode, check, transcribe a spoken caption.
 - asr.get_transcriber / asr.transcribe: Whisper (faster-whisper), one model per process.
 - llm.get_chat_model: the text-only chat model (local transformers or OpenAI-compatible HTTP).
-- refine.refine_transcripts: clean-up + LLM rewrite/merge + guards, with a reviewed fallback.
+- refine.refine_transcripts: clean-up + LLM rewrite/merge + guards, with a reviewed fallback; by sentence
+  (sentences, sentence_guards, refine_sentences) or whole (PIXMO_REFINE_STRATEGY).
 - qa.answer_question / qa.revise_answer / qa.answer_from_image: ask-model-anything (OCR + caption),
   judged by answer_guards.check_answer, retried with other decoding, flagged when no attempt passes.
 - capqa.generate_capqa: caption -> validated QA dialogue in PixMo-CapQA form.

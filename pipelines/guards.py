@@ -103,6 +103,16 @@ def _content_terms(words: list[str]) -> set[str]:
     return {term for term in map(_term, words) if term}
 
 
+def content_terms(text: str) -> set[str]:
+    """The comparable stems of `text`'s content words (stop and framing words left out)."""
+    return _content_terms(normalise_words(text))
+
+
+def content_term(word: str) -> str:
+    """One normalised word's comparable stem, or "" for a stop or framing word."""
+    return _term(word)
+
+
 def _term(word: str) -> str:
     """A comparable stem of a content word, or "" for stop/framing words."""
     word = NUMBER_WORDS.get(word, word)

@@ -1,6 +1,6 @@
 """The text of every prompt template. Never edit a published version: add the next one.
 
-Placeholders: refine.single {transcript}; refine.merge {count} {transcripts};
+Placeholders: refine.single {transcript}; refine.merge {count} {transcripts}; refine.sentence {sentence};
 qa.answer {caption} {ocr_text} {question}; qa.revise {feedback} {question};
 qa.point_answer {caption} {ocr_text} {points} {question}; qa.point_revise {feedback} {question};
 capqa.dialogue {caption} {turns}.
@@ -30,6 +30,14 @@ TEMPLATES: list[dict] = [
             "{count} people described the same image:\n{transcripts}\n\n"
             "Write one caption that keeps every fact from all of the descriptions."
         ),
+    },
+    {
+        # One sentence at a time, for a weak model (pipelines.refine_sentences): the sentence alone is
+        # the user turn; the sentence before it and its final text come first as an earlier turn.
+        "id": "refine.sentence",
+        "version": 1,
+        "system": "Rewrite this sentence as clear written English. Keep every fact; add nothing.",
+        "user": "{sentence}",
     },
     {
         "id": "qa.answer",

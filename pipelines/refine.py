@@ -1,30 +1,47 @@
 """Caption refinement: transcripts -> one caption, in two steps.
 
 1. `clean_transcript` on each transcript (deterministic, never adds a word).
-2. The text LLM rewrites (one transcript) or merges (several); `check_caption` judges the
-   result. If the guards fail or the LLM errors, the clean-up becomes the caption, flagged
-   for the reviewer, and the LLM attempt and its verdict are kept beside it.
+2. The text LLM improves it, by one of two strategies (PIXMO_REFINE_STRATEGY, recorded in
+   provenance):
+   - "sentences" (default, for the bundled 135M model): the clean-up is cut into sentences with
+     their punctuation restored (pipelines.sentences; several transcripts are merged and
+     de-duplicated sentence by sentence first), and the LLM rewrites one sentence at a time;
+     a rewrite stands only if the sentence guards pass it, else the cleaned sentence stays
+     (pipelines.refine_sentences). Each sentence's outcome is kept in `sentences`.
+   - "whole" (for capable models): the LLM rewrites (one transcript) or merges (several) the
+     whole caption; `check_caption` judges the result. If the guards fail or the LLM errors, the
+     clean-up becomes the caption, flagged for the reviewer, and the LLM attempt and its verdict
+     are kept beside it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pipelines.cleanup import clean_transcript
-from pipelines.errors import InputLimitError, LlmError
+from pipelines.env import env_str
+from pipelines.errors import InputLimitError, LlmError, SettingError
 from pipelines.guards import GuardPolicy, GuardVerdict, check_caption
 from pipelines.llm import token_count
 from pipelines.llm_types import ChatModel, GenerationParams
 from pipelines.prompts import PromptTemplate, get_prompt
 from pipelines.provenance import build_provenance
+from pipelines.refine_sentences import SENTENCE_PARAMS, SentenceEdit, rewrite_sentences, sentence_prompt
+from pipelines.sentence_guards import DEFAULT_SENTENCE_POLICY, SentencePolicy
+from pipelines.sentences import MergedSentence, merge_sentences, segment_sentences
+from pipelines.text_shape import strip_chat_preamble
 from pipelines.timing import PhaseTimer
 
+__all__ = ["Refinement", "refine_params", "refine_prompt", "refine_strategy", "refine_transcripts",
+           "strip_chat_preamble"]
+
 MAX_TRANSCRIPTS = 8
+STRATEGIES = ("sentences", "whole")
+DEFAULT_STRATEGY = "sentences"  # the bundled 135M model cannot rewrite a whole caption without inventing
 DEFAULT_GUARD_POLICY = GuardPolicy()
 # Greedy, with repetition control over the caption itself (never the transcript it should copy,
 # see llm_local): penalty 1.1 and no 4 tokens twice. max_new_tokens is sized per input by
@@ -35,8 +52,6 @@ REFINE_PARAMS = GenerationParams(max_new_tokens=512, temperature=0.0, repetition
 CAPTION_TOKEN_RATIO = 1.3
 CAPTION_TOKEN_MARGIN = 32
 CAPTION_MAX_NEW_TOKENS = 2048
-# Lines a chat model puts around its answer ("Here is the cleaned caption:"), not caption text.
-_PREAMBLE = re.compile(r"^\s*(here is|here's|sure|caption|clean caption|cleaned caption)\b[^\n]*:\s*\n?", re.I)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +65,16 @@ class Refinement:
     llm_error: str | None
     verdict: GuardVerdict | None
     provenance: dict[str, Any] = field(default_factory=dict)
+    strategy: str = "whole"
+    sentences: tuple[SentenceEdit, ...] = ()  # "sentences" strategy: each sentence's outcome
+
+    def report(self) -> dict[str, Any]:
+        """What a stored caption version keeps as its guard report: the verdict on the caption,
+        the strategy, and (sentence strategy) each sentence's source, rewrite and outcome."""
+        record = self.verdict.to_dict() if self.verdict else {}
+        if self.strategy == "sentences":
+            record = {**record, "strategy": self.strategy, "sentences": [edit.to_dict() for edit in self.sentences]}
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,11 +87,24 @@ class Refinement:
             "llm_error": self.llm_error,
             "verdict": self.verdict.to_dict() if self.verdict else None,
             "provenance": self.provenance,
+            "strategy": self.strategy,
+            "sentences": [edit.to_dict() for edit in self.sentences],
         }
 
 
-def refine_prompt(*, transcript_count: int) -> PromptTemplate:
-    """The one place the refine prompt is chosen: a clean rewrite of one transcript, or a merge."""
+def refine_strategy() -> str:
+    """PIXMO_REFINE_STRATEGY: "sentences" (default) or "whole"."""
+    strategy = env_str(name="PIXMO_REFINE_STRATEGY", default=DEFAULT_STRATEGY)
+    if strategy not in STRATEGIES:
+        raise SettingError(f"PIXMO_REFINE_STRATEGY={strategy!r} is not one of {', '.join(STRATEGIES)}.")
+    return strategy
+
+
+def refine_prompt(*, transcript_count: int, strategy: str = "whole") -> PromptTemplate:
+    """The one place the refine prompt is chosen: one sentence at a time, or a clean rewrite of
+    one transcript, or a merge."""
+    if strategy == "sentences":
+        return sentence_prompt()
     return get_prompt("refine.single" if transcript_count == 1 else "refine.merge")
 
 
@@ -76,13 +114,21 @@ def refine_transcripts(
     chat_model: ChatModel,
     guard_policy: GuardPolicy = DEFAULT_GUARD_POLICY,
     params: GenerationParams | None = None,
+    strategy: str | None = None,
+    sentence_policy: SentencePolicy = DEFAULT_SENTENCE_POLICY,
 ) -> Refinement:
-    """One caption from one transcript (clean rewrite) or several (merge). `params` defaults to
-    `refine_params` of the cleaned transcripts."""
+    """One caption from one transcript or several, by `strategy` (default: `refine_strategy()`).
+    Whole strategy: `params` defaults to `refine_params` of the cleaned transcripts."""
     _check_input(transcripts)
+    strategy = strategy or refine_strategy()
+    if strategy not in STRATEGIES:
+        raise SettingError(f"Refine strategy {strategy!r} is not one of {', '.join(STRATEGIES)}.")
     timer = PhaseTimer()
     with timer.phase("cleanup"):
         cleaned = tuple(clean_transcript(text) for text in transcripts)
+    if strategy == "sentences":
+        return _refine_by_sentences(transcripts, cleaned, chat_model=chat_model, timer=timer,
+                                    guard_policy=guard_policy, sentence_policy=sentence_policy)
     params = params or refine_params(cleaned, chat_model=chat_model)
     prompt = refine_prompt(transcript_count=len(transcripts))
     llm_text, llm_error, reply_model = None, None, chat_model.identity
@@ -112,9 +158,55 @@ def refine_transcripts(
             params=params.to_dict(),
             timings_ms=timer.timings_ms,
             prompt=prompt.ref(),
-            extra={"guard_policy": guard_policy.__dict__},
+            extra={"guard_policy": guard_policy.__dict__, "strategy": "whole"},
         ),
     )
+
+
+def _refine_by_sentences(
+    transcripts: Sequence[str], cleaned: tuple[str, ...], *, chat_model: ChatModel, timer: PhaseTimer,
+    guard_policy: GuardPolicy, sentence_policy: SentencePolicy,
+) -> Refinement:
+    """Segment (and merge), rewrite sentence by sentence, keep what the guards pass. The caption
+    needs review only when the LLM failed or the whole caption fails `check_caption`."""
+    with timer.phase("segment"):
+        merged = caption_sentences(cleaned)
+    with timer.phase("llm"):
+        rewrites = rewrite_sentences([m.text for m in merged], chat_model=chat_model, policy=sentence_policy)
+    caption = " ".join(edit.final for edit in rewrites.edits)
+    with timer.phase("guards"):
+        verdict = check_caption(caption=caption, transcripts=cleaned, policy=guard_policy)
+    changed = any(edit.changed for edit in rewrites.edits)
+    return Refinement(
+        caption=caption,
+        source="llm" if changed else "cleanup",
+        needs_review=rewrites.error is not None or not verdict.passed,
+        transcripts=tuple(transcripts),
+        cleaned=cleaned,
+        llm_text=None,
+        llm_error=rewrites.error,
+        verdict=verdict,
+        strategy="sentences",
+        sentences=rewrites.edits,
+        provenance=build_provenance(
+            step="refine",
+            model=rewrites.model,
+            params=SENTENCE_PARAMS.to_dict(),
+            timings_ms=timer.timings_ms,
+            prompt=sentence_prompt().ref(),
+            extra={"guard_policy": guard_policy.__dict__, "sentence_policy": sentence_policy.__dict__,
+                   "strategy": "sentences", "sentences": [edit.to_dict() for edit in rewrites.edits],
+                   "merged_duplicates": [list(m.duplicates) for m in merged if m.duplicates]},
+        ),
+    )
+
+
+def caption_sentences(cleaned: Sequence[str]) -> list[MergedSentence]:
+    """The cleaned transcripts' sentences, punctuated; several transcripts merged and de-duplicated."""
+    segmented = [segment_sentences(text) for text in cleaned]
+    if len(segmented) == 1:
+        return [MergedSentence(text=text, transcript=0) for text in segmented[0]]
+    return merge_sentences(segmented)
 
 
 def refine_params(
@@ -129,11 +221,6 @@ def refine_params(
 def fallback_caption(cleaned: Sequence[str]) -> str:
     """The cleaned transcripts as paragraphs: every fact kept, nothing added."""
     return "\n\n".join(text for text in cleaned if text)
-
-
-def strip_chat_preamble(text: str) -> str:
-    text = _PREAMBLE.sub("", text.strip(), count=1)
-    return text.strip().strip('"').strip()
 
 
 def _messages(prompt: PromptTemplate, cleaned: Sequence[str]):

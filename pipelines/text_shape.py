@@ -18,6 +18,8 @@ _FINISHED = re.compile(r"""[.!?…](?:["'”’)\]*_]*)$""")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+\S")
 _CLOSING_POINT_TAG = re.compile(r"</points?>$", re.I)
 # No sentence ends with these: a text whose last word is one of them was cut off mid-phrase.
+# Lines a chat model puts around its answer ("Here is the cleaned caption:"), not the answer's text.
+_PREAMBLE = re.compile(r"^\s*(here is|here's|sure|caption|clean caption|cleaned caption)\b[^\n]*:\s*\n?", re.I)
 _DANGLING_WORDS = frozenset(
     "a an the and or but nor of to with in on at for by from into onto than that which who whose is are was were "
     "be been has have had its their his her my our your this these those".split()
@@ -80,3 +82,10 @@ def ends_without_full_stop(text: str, *, min_words: int = 8) -> bool:
     last_line = text.strip().splitlines()[-1].strip()
     finished = _FINISHED.search(last_line) or _LIST_ITEM.match(last_line) or _CLOSING_POINT_TAG.search(last_line)
     return not finished
+
+
+def strip_chat_preamble(text: str, *, quotes: bool = True) -> str:
+    """The reply without a leading "Here is the caption:" line and (`quotes`) without the quote
+    marks at its ends."""
+    text = _PREAMBLE.sub("", text.strip(), count=1).strip()
+    return text.strip('"').strip() if quotes else text

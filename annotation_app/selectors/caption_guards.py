@@ -94,6 +94,18 @@ def _invented_sentence(words: Sequence[str], checks: dict) -> str:
             f"at most {int(allowed_words)} such words and {_percent(allowed_ratio)}.")
 
 
+def sentence_edits(*, guard_report: dict) -> list[dict]:
+    """The sentence strategy's outcome per sentence, as the review page lists it: [{"source",
+    "rewrite", "state": "changed" | "refused" | "unchanged", "reasons"}]; [] for a whole-caption
+    refinement. "refused" is a rewrite the sentence guards turned down (the sentence stayed)."""
+    rows = []
+    for record in guard_report.get("sentences") or []:
+        state = "changed" if record.get("changed") else "unchanged" if record.get("kept") else "refused"
+        rows.append({"source": record.get("source", ""), "rewrite": record.get("rewrite") or "",
+                     "state": state, "reasons": record.get("reasons", [])})
+    return rows
+
+
 def draft_words(*, draft: str, invented: Sequence[str]) -> list[dict]:
     """The draft as [{"text", "invented"}] tokens, marking those that hold an invented word."""
     novel = set(invented)

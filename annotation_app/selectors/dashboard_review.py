@@ -27,6 +27,7 @@ from annotation_app.selectors.caption_guards import (
     draft_reasons,
     draft_verdict,
     draft_words,
+    sentence_edits,
 )
 from annotation_app.selectors.media import image_url, recording_playback_url
 
@@ -118,7 +119,19 @@ def caption_review_detail(*, project: Project, caption_id: int) -> dict:
         "current": current, "versions": versions, "history": _history(versions, current),
         "rejected": _rejected_draft(rejected, [t.text for t in transcripts]) if rejected else None,
         "fallback_note": caption_fallback_note(flags=caption.guard_flags, has_draft=rejected is not None),
+        "sentence_edits": _sentence_edits(versions),
     }
+
+
+def _sentence_edits(versions: list[CaptionVersion]) -> dict | None:
+    """The refinement's per-sentence record (sentence strategy): the first version a pipeline wrote
+    holds it, whatever edits a reviewer made after."""
+    for version in versions:
+        rows = sentence_edits(guard_report=version.guard_report or {})
+        if rows:
+            return {"rows": rows, "changed": sum(r["state"] == "changed" for r in rows),
+                    "refused": sum(r["state"] == "refused" for r in rows)}
+    return None
 
 
 def _rejected_draft(version: CaptionVersion, transcripts: list[str]) -> dict:

@@ -98,7 +98,7 @@ def _caption_create(work_item_id: int, transcripts: list[Transcript], key: str, 
     provenance = provenance_store(
         kind="llm", record=refinement.provenance, input_refs={"transcript": [t.pk for t in transcripts]}
     )
-    verdict = refinement.verdict.to_dict() if refinement.verdict else {}
+    verdict = refinement.report()  # the guards' verdict, and each sentence's outcome (sentence strategy)
     flags = _guard_flags(refinement)
     caption = Caption.objects.create(
         work_item_id=work_item_id, refine_key=key, is_merged=len(transcripts) > 1, guard_flags=flags
@@ -115,7 +115,10 @@ def _caption_create(work_item_id: int, transcripts: list[Transcript], key: str, 
     CaptionVersion.objects.create(
         caption=caption, number=number, text=refinement.caption,
         source=CaptionSource.LLM if refinement.source == "llm" else CaptionSource.CLEANUP,
-        provenance=provenance if refinement.source == "llm" else None, guard_report=verdict,
+        # Sentence strategy: the model was asked about every sentence, changed or not, so its
+        # provenance (each sentence's outcome) goes with the caption.
+        provenance=provenance if refinement.source == "llm" or refinement.strategy == "sentences" else None,
+        guard_report=verdict,
     )
     Recording.objects.filter(transcripts__in=transcripts).update(status=RecordingStatus.REFINED)
     return caption

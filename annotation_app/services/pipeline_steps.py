@@ -98,9 +98,10 @@ def caption_refine(*, recording_id: int) -> None:
 
 
 def caption_refine_key(*, transcripts: list[Transcript], model_identity: dict) -> str:
-    from pipelines.refine import refine_prompt
+    from pipelines.refine import refine_prompt, refine_strategy
 
-    prompt = refine_prompt(transcript_count=len(transcripts))
+    # The strategy's prompt is in the key, so switching PIXMO_REFINE_STRATEGY refines again.
+    prompt = refine_prompt(transcript_count=len(transcripts), strategy=refine_strategy())
     key = (f"t{'-'.join(str(t.pk) for t in transcripts)}:"
            f"{results.model_key(identity=model_identity, params={})}:{prompt.sha256[:16]}")
     return key[:KEY_LIMIT]

@@ -25,7 +25,9 @@ def register(subparsers) -> None:
     refine = subparsers.add_parser(
         "refine",
         help="turn transcripts into one caption (clean-up + text LLM + guards)",
-        description="Refine one transcript, or merge several, into a caption. '-' or no file reads stdin.",
+        description=("Refine one transcript, or merge several, into a caption. '-' or no file reads stdin. "
+                     "PIXMO_REFINE_STRATEGY: sentences (default; the sentences the LLM changed or was "
+                     "refused are listed on stderr) or whole."),
     )
     refine.add_argument("transcripts", nargs="*", type=Path, help="text files (or `pixmo transcribe --json` output)")
     refine.add_argument("--json", action="store_true", help="print the refinement with its verdict and provenance")
@@ -106,13 +108,31 @@ def refine_command(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
     print(result.caption)
-    if result.needs_review:
+    if result.strategy == "sentences":
+        _print_sentence_edits(result)
+    elif result.needs_review:
         reason = result.llm_error or "guards failed: " + ", ".join(result.verdict.failed)
         print(
             f"pixmo refine: the LLM caption was not used ({reason}); this is the clean-up, flagged for review.",
             file=sys.stderr,
         )
     return 0
+
+
+def _print_sentence_edits(result) -> None:
+    """On stderr (stdout is the caption): which sentences the LLM changed, which rewrites were refused and why."""
+    edits = result.sentences
+    changed = [edit for edit in edits if edit.changed]
+    refused = [edit for edit in edits if not edit.kept]
+    print(f"pixmo refine: the LLM changed {len(changed)} of {len(edits)} sentences; "
+          f"{len(refused)} rewrite{'s' if len(refused) != 1 else ''} refused.", file=sys.stderr)
+    for edit in changed:
+        print(f"  changed: {edit.source}\n       to: {edit.rewrite}", file=sys.stderr)
+    for edit in refused:
+        print(f"  refused: {edit.source}\n      why: {' '.join(edit.reasons)}", file=sys.stderr)
+    if result.needs_review:
+        why = result.llm_error or "the caption failed its guards: " + ", ".join(result.verdict.failed)
+        print(f"pixmo refine: flagged for review ({why}).", file=sys.stderr)
 
 
 def _read_transcripts(paths: list[Path]) -> list[str]:

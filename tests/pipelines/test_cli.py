@@ -38,7 +38,9 @@ def test_refine_reads_a_file_and_prints_a_caption(tmp_path, chat_model, capsys):
     record = json.loads(capsys.readouterr().out)
     assert record["source"] in {"llm", "cleanup"}
     assert record["cleaned"] == ["There are two cats on the sofa. The sofa is red."]
-    assert record["provenance"]["prompt"]["id"] == "refine.single@v1"
+    assert record["provenance"]["prompt"]["id"] == "refine.sentence@v1"  # the default strategy
+    assert record["strategy"] == "sentences"
+    assert [edit["source"] for edit in record["sentences"]] == ["There are two cats on the sofa.", "The sofa is red."]
 
 
 def test_refine_reads_stdin(monkeypatch, chat_model, capsys):

@@ -63,7 +63,7 @@ def test_the_served_model_answers_through_the_http_backend(running):
 
 def test_refine_and_ask_run_through_the_server(running):
     model = http_model(running)
-    refinement = refine_transcripts(TRANSCRIPTS[:1], chat_model=model)
+    refinement = refine_transcripts(TRANSCRIPTS[:1], chat_model=model, strategy="whole")
     assert refinement.llm_error is None and refinement.llm_text, "the server's rewrite reached the guards"
     assert refinement.caption  # the rewrite, or the clean-up when the guards refused it
     answer = answer_question(question="What is in the bowl?", caption="Three red apples in a white bowl.",
@@ -79,7 +79,7 @@ def test_a_server_killed_mid_run_is_waited_for_with_backoff(running, capsys):
     results: dict[int, object] = {}
 
     def refine(index: int) -> None:
-        results[index] = refine_transcripts([TRANSCRIPTS[index]], chat_model=model)
+        results[index] = refine_transcripts([TRANSCRIPTS[index]], chat_model=model, strategy="whole")
 
     first = threading.Thread(target=refine, args=(0,))
     first.start()

@@ -9,6 +9,7 @@ from pipelines.provenance import text_sha256
 PLACEHOLDERS = {
     "refine.single": {"transcript"},
     "refine.merge": {"count", "transcripts"},
+    "refine.sentence": {"sentence"},
     "qa.answer": {"caption", "ocr_text", "question"},
     "qa.revise": {"feedback", "question"},
     "qa.point_answer": {"caption", "ocr_text", "points", "question"},

@@ -1,4 +1,5 @@
-"""Refinement with the real bundled SmolLM2-135M-Instruct (greedy, deterministic)."""
+"""The whole-caption refine strategy (PIXMO_REFINE_STRATEGY=whole, for capable models) with the real
+bundled SmolLM2-135M-Instruct (greedy, deterministic); the sentence strategy is in test_refine_sentences.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from pipelines.errors import InputLimitError
+from pipelines.errors import InputLimitError, SettingError
 from pipelines.guards import GuardPolicy, check_caption
 from pipelines.llm_http import HttpChatModel
 from pipelines.llm_settings import LlmSettings
@@ -43,7 +44,7 @@ def unreachable_model() -> HttpChatModel:
 
 @pytest.fixture(scope="module")
 def messy_refinement(chat_model):
-    return refine_transcripts([MESSY], chat_model=chat_model)
+    return refine_transcripts([MESSY], chat_model=chat_model, strategy="whole")
 
 
 def test_messy_transcript_ends_in_a_caption_that_passes_or_is_flagged(messy_refinement):
@@ -69,18 +70,29 @@ def test_provenance_names_model_prompt_params_and_timings(messy_refinement):
     assert provenance["params"]["temperature"] == 0.0
     assert provenance["timings_ms"]["llm"] > 0
     assert provenance["guard_policy"]["max_novel_words"] == 3
+    assert provenance["strategy"] == "whole" and messy_refinement.sentences == ()
 
 
 def test_planted_hallucination_falls_back_to_the_cleanup(chat_model):
-    result = refine_transcripts([MESSY], chat_model=PlantingModel(chat_model))
+    result = refine_transcripts([MESSY], chat_model=PlantingModel(chat_model), strategy="whole")
     assert result.source == "cleanup" and result.needs_review
     assert result.llm_text.endswith(PLANTED.strip())
     assert {"elephant", "piano"} <= set(result.verdict.novel_words)
     assert "elephant" not in result.caption
 
 
+def test_the_whole_strategy_is_chosen_by_its_setting(monkeypatch):
+    monkeypatch.setenv("PIXMO_REFINE_STRATEGY", "whole")
+    result = refine_transcripts([MESSY], chat_model=unreachable_model())
+    assert result.strategy == "whole" and result.provenance["strategy"] == "whole"
+    assert result.provenance["prompt"]["id"] == "refine.single@v1"
+    monkeypatch.setenv("PIXMO_REFINE_STRATEGY", "paragraphs")
+    with pytest.raises(SettingError, match="PIXMO_REFINE_STRATEGY='paragraphs'"):
+        refine_transcripts([MESSY], chat_model=unreachable_model())
+
+
 def test_several_transcripts_merge_into_one_caption(chat_model):
-    result = refine_transcripts([MESSY, SECOND], chat_model=chat_model)
+    result = refine_transcripts([MESSY, SECOND], chat_model=chat_model, strategy="whole")
     assert result.provenance["prompt"]["id"] == "refine.merge@v1"
     assert len(result.cleaned) == 2
     if result.source == "cleanup":
@@ -88,7 +100,7 @@ def test_several_transcripts_merge_into_one_caption(chat_model):
 
 
 def test_llm_failure_keeps_the_cleanup_for_review():
-    result = refine_transcripts([MESSY], chat_model=unreachable_model())
+    result = refine_transcripts([MESSY], chat_model=unreachable_model(), strategy="whole")
     assert result.source == "cleanup" and result.needs_review
     assert result.llm_text is None and "did not answer" in result.llm_error
     assert result.to_dict()["verdict"] is None

@@ -37,7 +37,7 @@ def test_a_clean_up_caption_says_the_rewrite_failed_its_checks(page, pipeline_in
     # the model's draft, stored by the real service; the page's poll picks the caption up.
     recording = Recording.objects.get()
     transcript = TranscriptFactory(recording=recording, text=SPOKEN)
-    refinement = refine_transcripts([SPOKEN], chat_model=DraftingModel())
+    refinement = refine_transcripts([SPOKEN], chat_model=DraftingModel(), strategy="whole")
     caption_store(work_item_id=recording.work_item_id, transcripts=[transcript], key="refine-note",
                   refinement=refinement)
 

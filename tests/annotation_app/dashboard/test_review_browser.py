@@ -34,7 +34,7 @@ def flagged_caption():
     image = ImageFactory(width=1024, height=768, file=scene_png(1024, 768, circles=[(700, 600)]))
     item = WorkItemFactory(project=project, image=image, open_slots=0)
     transcript = TranscriptFactory(recording__assignment__work_item=item, text=SPOKEN)
-    refinement = refine_transcripts([SPOKEN], chat_model=DraftingModel())
+    refinement = refine_transcripts([SPOKEN], chat_model=DraftingModel(), strategy="whole")
     return project, caption_store(work_item_id=item.pk, transcripts=[transcript], key="refine-browser",
                                   refinement=refinement)
 

@@ -49,7 +49,7 @@ def refined_caption():
     project = ProjectFactory(kind="caption", name="Spoken captions")
     item = WorkItemFactory(project=project, open_slots=0)
     transcript = TranscriptFactory(recording__assignment__work_item=item, text=SPOKEN)
-    refinement = refine_transcripts([SPOKEN], chat_model=DraftingModel())
+    refinement = refine_transcripts([SPOKEN], chat_model=DraftingModel(), strategy="whole")
     assert refinement.source == "cleanup", "the guards must reject the draft for this test to mean anything"
     caption = caption_store(work_item_id=item.pk, transcripts=[transcript], key="refine-test",
                             refinement=refinement)
@@ -128,3 +128,43 @@ def test_a_failed_model_call_is_told_in_words(client_as):
     assert element(page, "guard-reasons") == ("The language model gave no draft (its request failed), so the "
                                              "caption is the deterministic clean-up of the transcript.")
     assert 'id="rejected-draft"' not in page and "llm_error" not in page
+
+
+class SentenceModel:
+    """Rewrites sentence by sentence the way a weak model does: one tidy rewrite, one invention."""
+
+    identity = {"backend": "test", "name": "sentence-model"}
+    REWRITES = {"So there is a red square on a white table.": "There is a red square on a white table.",
+                "Next to it there is a blue mug.": "Next to it there is a blue mug of hot cocoa."}
+
+    def chat(self, messages, *, params):
+        sentence = messages[-1].content
+        return ChatReply(text=self.REWRITES.get(sentence, sentence), model=self.identity,
+                         params=params.to_dict(), timings_ms={})
+
+
+def test_the_sentences_the_model_changed_or_was_refused_are_listed_with_the_reason(client_as):
+    spoken = "um so there is a red square on a white table and next to it there is a blue mug. the mug is empty"
+    project = ProjectFactory(kind="caption")
+    item = WorkItemFactory(project=project, open_slots=0)
+    transcript = TranscriptFactory(recording__assignment__work_item=item, text=spoken)
+    refinement = refine_transcripts([spoken], chat_model=SentenceModel(), strategy="sentences")
+    caption = caption_store(work_item_id=item.pk, transcripts=[transcript], key="refine-sentences",
+                            refinement=refinement)
+    page = review_page(client_as(UserFactory(role=Role.REVIEWER)), project, caption)
+
+    assert element(page, "caption-text") == ("There is a red square on a white table. Next to it there is a blue "
+                                            "mug. The mug is empty.")
+    edits = re.search(r'<details id="sentence-edits"[^>]*>(.*?)</details>', page, flags=re.DOTALL).group(1)
+    rows = [page_text(row) for row in re.findall(r"<li[^>]*>(.*?)</li>", edits, flags=re.DOTALL)]
+    assert page_text(edits).startswith("Sentence by sentence: the language model changed 1 of 3 sentences; "
+                                       "1 rewrite refused")
+    assert rows == [
+        "changed So there is a red square on a white table. → There is a red square on a white table.",
+        "rewrite refused Next to it there is a blue mug. "
+        "(refused: “Next to it there is a blue mug of hot cocoa.” — "
+        "The rewrite adds words the sentence does not have (hot, cocoa); at most 1 may be new.)",
+        "The mug is empty.",
+    ]
+    assert '<li class="sentence changed">' in edits and "<del>" in edits and "<ins>" in edits
+    assert "dropped_words" not in page and "{'" not in page
