@@ -63,6 +63,16 @@ def count_scores(predicted_texts: list[str], truths: list[int]) -> dict[str, flo
 _CLOCK_TIME = re.compile(r"(?<!\d)(\d{1,2})\s*[:.]\s*(\d{2})(?:\s*[:.]\s*\d{2})?(?!\d)")
 
 
+def _clock_truth(row: dict) -> tuple[int, int]:
+    """(hour on the 12-hour dial, minute) the face shows: its hour/minute columns, else its answer text."""
+    if row.get("hour_visible") is not None and row.get("minute_visible") is not None:
+        return int(row["hour_visible"]) % 12, int(row["minute_visible"])
+    match = _CLOCK_TIME.search(row["text"])
+    if match is None:
+        raise ValueError(f"the clock row's answer {row['text']!r} holds no time")
+    return int(match.group(1)) % 12, int(match.group(2))
+
+
 def clock_scores(predicted_texts: list[str], truths: list[tuple[int, int]]) -> dict[str, float]:
     """Clock reading against the (hour, minute) the face shows: exact (hour on the 12-hour dial
     and minute), hour right, hour within one and minute within one (both around the dial), and
@@ -124,7 +134,7 @@ def _questions(kind: str, rows: list[dict], size: tuple[int, int]) -> Iterator[t
         elif task == "caption":
             yield "caption", "Describe this image in detail.", r.get("caption", "")
         elif task == "clock_reading":  # academic style: always prefixed
-            yield "clock", f"{style_for(kind).name}: {CLOCK_QUESTION}", (r["hour_visible"] % 12, r["minute_visible"])
+            yield "clock", f"{style_for(kind).name}: {CLOCK_QUESTION}", _clock_truth(r)
         elif task in ("user_qa", "dialogue_qa"):
             yield "exact", r["question"], r["answer"]
 

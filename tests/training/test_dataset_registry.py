@@ -53,5 +53,7 @@ def test_a_dataset_added_to_the_registry_trains_and_scores_as_its_task(new_datas
 
 
 def test_clock_evaluation_prompt_carries_the_trained_prefix():
-    ((_, prompt, truth),) = _questions("pixmo-clocks", [{"text": "7:57 AM"}], (5, 5))
-    assert prompt == "pixmo_clocks: What time is being shown?" and truth == "7:57 AM"
+    ((_, prompt, truth),) = _questions("pixmo-clocks", [{"text": "7:57 PM"}], (5, 5))
+    assert prompt == "pixmo_clocks: What time is being shown?" and truth == (7, 57)  # scored on the dial
+    ((_, _, truth),) = _questions("pixmo-clocks", [{"text": "5:12 PM", "hour_visible": 17, "minute_visible": 12}], (5, 5))
+    assert truth == (5, 12)
