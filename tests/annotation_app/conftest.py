@@ -33,6 +33,18 @@ def admin_user(db):
     return UserFactory(role=Role.ADMIN, username="adam")
 
 
+@pytest.fixture
+def eager_celery():
+    """Celery tasks run inline, inside the request that sends them (after commit)."""
+    import annotation_app.tasks  # noqa: F401 - registers the tasks: eager mode runs only registered ones
+    from annotation_app import celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:

@@ -7,7 +7,6 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
-from annotation_app import celery_app
 from annotation_app.models import AskThread, CapQADialogue, Caption, CaptionVersion, ModelProvenance, PipelineJob
 from annotation_app.services.ask import ask_thread_feedback, ask_thread_start
 from annotation_app.services.assignments import assignment_claim
@@ -15,14 +14,6 @@ from annotation_app.services.reviews import review_submit
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory, WorkItemFactory
 
 
-@pytest.fixture
-def eager_celery():
-    import annotation_app.tasks  # noqa: F401  registers the tasks: eager mode runs only registered ones
-
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def sign_png() -> bytes:

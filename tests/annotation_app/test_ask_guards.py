@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from annotation_app import celery_app
 from annotation_app.models import AskThread
 from annotation_app.models.ask import AskTurnStatus
 from annotation_app.services.ask import ask_thread_feedback, ask_thread_start
@@ -38,14 +37,6 @@ class CutOffModel:
         return self.inner.chat(messages, params=params)
 
 
-@pytest.fixture
-def eager_celery():
-    import annotation_app.tasks  # noqa: F401  registers the tasks: eager mode runs only registered ones
-
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

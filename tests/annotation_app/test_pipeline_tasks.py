@@ -13,7 +13,6 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from annotation_app import celery_app
 from annotation_app.models import Caption, PipelineJob, Recording, Transcript
 from annotation_app.models.captions import CaptionSource
 from annotation_app.services.assignments import assignment_claim
@@ -34,12 +33,6 @@ def scene_webm(tmp_path_factory) -> bytes:
     return make_webm_opus(make_scene_speech(folder / "scene.wav"), folder / "scene.webm").read_bytes()
 
 
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def submit(scene_webm: bytes, *, project=None) -> Recording:

@@ -8,25 +8,15 @@ from annotation_app.models import Role
 from annotation_app.services.pipeline_results import caption_store
 from pipelines.refine import refine_transcripts
 from tests.annotation_app.browser.conftest import scene_png, screenshot
-from tests.annotation_app.browser_support import DESKTOP, SCREENSHOTS, launch, login, open_page
+from tests.annotation_app.browser_support import DESKTOP, SCREENSHOTS, login
 from tests.annotation_app.dashboard.factories import TranscriptFactory
+from tests.annotation_app.dashboard.test_browser import chromium, page  # noqa: F401 - fixtures
 from tests.annotation_app.dashboard.test_review_caption import SPOKEN, DraftingModel
 from tests.annotation_app.factories import ImageFactory, ProjectFactory, UserFactory, WorkItemFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def chromium(playwright):
-    browser = launch(playwright)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def page(chromium, live_server):
-    with open_page(chromium, live_server) as page:
-        yield page
 
 
 def flagged_caption():
