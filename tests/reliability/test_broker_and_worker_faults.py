@@ -91,6 +91,14 @@ def short_speech(tmp_path_factory) -> bytes:
     return make_webm_opus(wav, folder / "scene.webm").read_bytes()
 
 
+@pytest.fixture(scope="module")
+def long_speech(tmp_path_factory) -> bytes:
+    """About a minute of speech: its transcription lasts seconds, so a kill lands mid-transcribe
+    (with one sentence the job could finish between seeing it running and the kill)."""
+    folder = tmp_path_factory.mktemp("long-speech")
+    return make_webm_opus(make_scene_speech(folder / "scene.wav", seconds_min=30), folder / "scene.webm").read_bytes()
+
+
 def upload(project, speech: bytes) -> Recording:
     WorkItemFactory(project=project)
     annotator = UserFactory()
@@ -142,10 +150,10 @@ def test_broker_down_during_uploads_then_back(own_redis, worker_env, short_speec
 
 
 @pytest.mark.parametrize("victim", ["main process", "pool child"])
-def test_worker_killed_mid_transcribe(victim, own_redis, worker_env, short_speech, capsys):
+def test_worker_killed_mid_transcribe(victim, own_redis, worker_env, long_speech, capsys):
     own_redis.start()
     project = caption_project()
-    recording = upload(project, short_speech)
+    recording = upload(project, long_speech)
     worker = start_worker(worker_env, pool="prefork")
     try:
         wait_for(lambda: PipelineJob.objects.filter(stage="transcribe", target_id=recording.pk,
