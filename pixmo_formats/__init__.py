@@ -3,6 +3,7 @@
 `points`: point text (`<point …>`, `<points …>`, none, counting), rendered and read back.
 `coords`: percent <-> pixel conversion and the one rounding rule.
 `capqa`: CapQA dialogue text (`[USER] … [ASSISTANT] …`).
+`arena`: the arena's JSON Lines prompts and answers files.
 `vectors/`: JSON cases that the Python code and the browser's pointtext.js are both tested on.
 
 This package imports nothing outside the standard library, so every room may import it.

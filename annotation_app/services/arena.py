@@ -13,7 +13,6 @@ release reads, and a release that names a compare project is refused (services/r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,19 +23,9 @@ from annotation_app.errors import ServiceError
 from annotation_app.models import CompareItem, Project, ProjectKind, WorkItem
 from annotation_app.services.audit import audit_log
 from annotation_app.services.images import ImageSource, image_import_one
+from pixmo_formats.arena import ArenaFormatError, ArenaPrompt, read_answers, read_prompts
 
-MAX_PROMPT_CHARS = 4_000
-MAX_ANSWER_CHARS = 20_000
-MAX_LINES = 100_000
 PROBLEMS_SHOWN = 5
-
-
-@dataclass(frozen=True)
-class ArenaPrompt:
-    prompt_id: str
-    image: str
-    prompt: str
-    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,23 +44,10 @@ class ArenaImportSummary:
 
 
 def arena_read_prompts(path: Path) -> list[ArenaPrompt]:
-    prompts, seen, problems = [], set(), []
-    for line_no, row in _json_lines(path, problems):
-        prompt_id, image, prompt = (_text(row, key) for key in ("prompt_id", "image", "prompt"))
-        category = row.get("category") or ""
-        if not prompt_id or not image or not prompt:
-            missing = [key for key, value in (("prompt_id", prompt_id), ("image", image), ("prompt", prompt)) if not value]
-            problems.append(f"{path.name} line {line_no}: no {' or '.join(missing)}")
-        elif prompt_id in seen:
-            problems.append(f"{path.name} line {line_no}: prompt_id '{prompt_id}' appears twice")
-        elif len(prompt) > MAX_PROMPT_CHARS:
-            problems.append(f"{path.name} line {line_no}: the prompt is {len(prompt):,} characters, over the "
-                            f"{MAX_PROMPT_CHARS:,}-character limit")
-        elif not isinstance(category, str):
-            problems.append(f"{path.name} line {line_no}: category must be text")
-        else:
-            seen.add(prompt_id)
-            prompts.append(ArenaPrompt(prompt_id=prompt_id, image=image, prompt=prompt, category=category[:64]))
+    try:
+        prompts, problems = read_prompts(path)
+    except ArenaFormatError as error:
+        raise ServiceError(str(error)) from None
     _raise(problems)
     if not prompts:
         raise ServiceError(f"{path.name} holds no prompts")
@@ -81,27 +57,14 @@ def arena_read_prompts(path: Path) -> list[ArenaPrompt]:
 def arena_read_answers(path: Path, *, prompts: list[ArenaPrompt]) -> ArenaAnswers:
     """One model's answers: every prompt answered exactly once, nothing else."""
     wanted = {prompt.prompt_id for prompt in prompts}
-    answers, models, problems = {}, set(), []
-    for line_no, row in _json_lines(path, problems):
-        prompt_id, model, answer = (_text(row, key) for key in ("prompt_id", "model", "answer"))
-        if not prompt_id or not model or answer is None:  # an empty answer is an answer (a bad one)
-            missing = [key for key, value in (("prompt_id", prompt_id), ("model", model), ("answer", answer))
-                       if value is None or (key != "answer" and not value.strip())]
-            problems.append(f"{path.name} line {line_no}: no {' or '.join(missing)}")
-        elif prompt_id not in wanted:
-            problems.append(f"{path.name} line {line_no}: prompt_id '{prompt_id}' is not in the prompts file")
-        elif prompt_id in answers:
-            problems.append(f"{path.name} line {line_no}: prompt '{prompt_id}' is answered twice")
-        elif len(answer) > MAX_ANSWER_CHARS:
-            problems.append(f"{path.name} line {line_no}: the answer is {len(answer):,} characters, over the "
-                            f"{MAX_ANSWER_CHARS:,}-character limit")
-        else:
-            answers[prompt_id] = answer.strip()
-            models.add(model)
+    try:
+        models, answers, problems = read_answers(path, prompt_ids=wanted)
+    except ArenaFormatError as error:
+        raise ServiceError(str(error)) from None
     unanswered = sorted(wanted - set(answers))
     if unanswered and not problems:
         problems.append(f"{path.name} answers no prompt with id {', '.join(repr(p) for p in unanswered[:PROBLEMS_SHOWN])}"
-                         + (f" and {len(unanswered) - PROBLEMS_SHOWN} more" if len(unanswered) > PROBLEMS_SHOWN else ""))
+                        + (f" and {len(unanswered) - PROBLEMS_SHOWN} more" if len(unanswered) > PROBLEMS_SHOWN else ""))
     if len(models) > 1:
         problems.append(f"{path.name} names {len(models)} models ({', '.join(sorted(models))}); one file holds one "
                         "model's answers")
@@ -158,39 +121,9 @@ def arena_import(
 def arena_image_source(prompts_path: Path) -> Callable[[ArenaPrompt], ImageSource]:
     """Images named in a prompts file: a path (relative to the file, or absolute)."""
     def source(prompt: ArenaPrompt) -> ImageSource:
-        path = Path(prompt.image)
-        if not path.is_absolute():
-            path = prompts_path.parent / path
+        path = prompt.image_path(prompts_path)
         return ImageSource(name=str(path), load=path.read_bytes)
     return source
-
-
-def _json_lines(path: Path, problems: list[str]):
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ServiceError(f"{path.name} is not UTF-8 text; write JSON Lines, one object per line") from None
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if line_no > MAX_LINES:
-            raise ServiceError(f"{path.name} has more than {MAX_LINES:,} lines; split it")
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as error:
-            problems.append(f"{path.name} line {line_no}: not JSON ({error.msg})")
-            continue
-        if not isinstance(row, dict):
-            problems.append(f"{path.name} line {line_no}: not a JSON object")
-            continue
-        yield line_no, row
-
-
-def _text(row: dict, key: str) -> str | None:
-    value = row.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool) and key == "prompt_id":
-        return str(value)
-    return value if isinstance(value, str) else None
 
 
 def _raise(problems: list[str]) -> None:

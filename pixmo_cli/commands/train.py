@@ -261,9 +261,10 @@ def infer(args) -> int:
 def _infer_batch(args) -> int:
     """Every prompt of a JSON Lines file answered by one checkpoint; the lines are written as they
     are answered, so an interrupted run keeps what it made."""
-    import json
-
     from tqdm import tqdm
+
+    from pixmo_formats.arena import ArenaFormatError, read_prompts
+    from pixmo_formats.arena import answer_line as answer_line_json
 
     if args.image or args.prompt:
         raise CommandError("--prompts answers a whole file; leave out --image and --prompt")
@@ -274,20 +275,15 @@ def _infer_batch(args) -> int:
         raise CommandError(f"--prompts {prompts_path} is not a file")
     if answers_path.is_dir() or not answers_path.parent.is_dir():
         raise CommandError(f"--answers {answers_path}: name a file in a folder that exists")
-    rows = []
-    for number, line in enumerate(prompts_path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise CommandError(f"{prompts_path.name} line {number} is not JSON") from None
-        if not isinstance(row, dict) or not all(str(row.get(key, "")).strip() for key in ("prompt_id", "image", "prompt")):
-            raise CommandError(f"{prompts_path.name} line {number} needs prompt_id, image and prompt")
-        image = Path(row["image"]) if Path(row["image"]).is_absolute() else prompts_path.parent / row["image"]
-        rows.append((str(row["prompt_id"]), image, str(row["prompt"])))
-    if not rows:
+    try:
+        prompts, problems = read_prompts(prompts_path)
+    except ArenaFormatError as error:
+        raise CommandError(str(error)) from None
+    if problems:
+        raise CommandError(f"{problems[0]}" + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+    if not prompts:
         raise CommandError(f"{prompts_path.name} holds no prompts")
+    rows = [(prompt.prompt_id, prompt.image_path(prompts_path), prompt.prompt) for prompt in prompts]
     images = {path: _read_image(str(path)) for _, path, _ in rows}  # every image readable before the model loads
     molmo = _load(args.checkpoint)
     model_name = args.model_name or _run_name(args.checkpoint)
@@ -296,7 +292,7 @@ def _infer_batch(args) -> int:
     with answers_path.open("w", encoding="utf-8") as out:
         for prompt_id, path, prompt in tqdm(rows, desc=f"answering as {model_name}", unit="prompt"):
             answer = molmo.generate(load_image(images[path]), prompt, max_new_tokens=args.max_new_tokens)
-            out.write(json.dumps({"prompt_id": prompt_id, "model": model_name, "answer": answer}) + "\n")
+            out.write(answer_line_json(prompt_id=prompt_id, model=model_name, answer=answer))
             out.flush()
     print(f"{len(rows)} answers by {model_name} written to {answers_path}")
     return 0

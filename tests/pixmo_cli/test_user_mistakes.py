@@ -80,7 +80,7 @@ CASES = [
     ("infer --checkpoint {missing} --image {image} --prompt hi", "does not exist", None),
     ("infer --checkpoint {noweights}", "give --image and --prompt, or --prompts FILE", None),
     ("infer --checkpoint {noweights} --prompts {missing} --answers {new}", "nowhere is not a file", None),
-    ("infer --checkpoint {noweights} --prompts {file} --answers {new}", "notes.txt line 1 is not JSON", None),
+    ("infer --checkpoint {noweights} --prompts {file} --answers {new}", "notes.txt line 1: not JSON", None),
     ("infer --checkpoint {noweights} --prompts {file}", "--prompts needs --answers FILE", None),
     ("infer --checkpoint {file} --image {image} --prompt hi", "is a file", None),
     ("infer --checkpoint {release} --image {image} --prompt hi", "holds no model", None),

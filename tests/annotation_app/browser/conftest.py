@@ -45,12 +45,8 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def pipeline_eager():
+def pipeline_eager(eager_celery):
     """Run the Celery pipeline inline, inside the request that enqueues it (after commit)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
