@@ -38,6 +38,13 @@ def flops_per_step(model: nn.Module, batch_stats: dict, vision_flops: float) -> 
     )
 
 
+def batch_counts(batch: dict) -> dict[str, int]:
+    """Crops and pooled image tokens of one packed batch, whichever model family packed it."""
+    if "crops" in batch:  # our Molmo
+        return {"crops": batch["crops"].shape[0], "pooled": batch["pooled_index"].numel()}
+    return {"crops": batch["pixel_values"].shape[0], "pooled": batch["image_token_pooling"].shape[0]}
+
+
 def peak_flops(device: torch.device) -> float | None:
     if device.type != "cuda":
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pixmo_builders.schemas import DATASETS
@@ -46,6 +47,9 @@ class Annotation:
     answer: str  # text the loss is on (EOS is appended at tokenisation)
     # earlier (prompt, answer) turns of the same dialogue; each of their answers carries loss too
     history: tuple[tuple[str, str], ...] = ()
+    # the same dialogue as plain (question, answer) turns, for a model that lays text out with
+    # its own chat template (the molmo2 family); a question carries its style prefix, if any
+    chat_turns: tuple[tuple[str, str], ...] = ()
 
     @property
     def turns(self) -> list[tuple[str, str]]:
@@ -93,7 +97,19 @@ def snake(text: str) -> str:
 
 
 def chat(prompt: str, answer: str, style: Style, rng: random.Random) -> Annotation:
-    return Annotation(f" User: {style.apply(prompt, rng)} Assistant:", f" {answer}")
+    question = style.apply(prompt, rng)
+    return Annotation(f" User: {question} Assistant:", f" {answer}", chat_turns=((question, answer),))
+
+
+@dataclass(frozen=True)
+class PointText:
+    """How answers write points: ours (`pixmo_formats.points`) or a model family's own."""
+
+    format_points: Callable[[list, str], str]
+    format_count: Callable[[list, str], str]
+
+
+MOLMO_POINTS = PointText(format_points, format_count)
 
 
 def _qa_prompt(question: str) -> str:
@@ -111,20 +127,24 @@ def cap_pretrain(rows, rng, size, style, transcripts="one"):
     out = []
     for row in rows:
         if row.get("caption"):
-            out.append(Annotation(length_tag("long_caption", row["caption"], rng), f" {row['caption']}"))
+            out.append(_tagged(length_tag("long_caption", row["caption"], rng), row["caption"]))
         spoken = row.get("transcripts") or []
         if transcripts == "one" and spoken:
             spoken = [rng.choice(spoken)]
         for transcript in spoken:
-            out.append(Annotation(length_tag("transcript", transcript, rng), f" {transcript}"))
+            out.append(_tagged(length_tag("transcript", transcript, rng), transcript))
     return out
+
+
+def _tagged(tag: str, text: str) -> Annotation:
+    return Annotation(tag, f" {text}", chat_turns=((tag, text),))
 
 
 def cap_sft(rows, rng, size, style):
     return [chat(rng.choice(CAPTION_PROMPTS), r["caption"], style, rng) for r in rows if r.get("caption")]
 
 
-def points(rows, rng, size, style):
+def points(rows, rng, size, style, point_text: PointText = MOLMO_POINTS):
     out = []
     for r in rows:
         pts = [(p["x"], p["y"]) for p in r.get("points") or []]
@@ -133,14 +153,19 @@ def points(rows, rng, size, style):
         if r.get("collection_method") == "counting":
             count_style = Style(COUNT_STYLE, style.always)
             out.append(
-                chat(f"How many {r['label']} are there?", format_count(pts, r["label"]), count_style, rng)
+                chat(
+                    f"How many {r['label']} are there?",
+                    point_text.format_count(pts, r["label"]),
+                    count_style,
+                    rng,
+                )
             )
         else:
-            out.append(chat(f"Point to {r['label']}", format_points(pts, r["label"]), style, rng))
+            out.append(chat(f"Point to {r['label']}", point_text.format_points(pts, r["label"]), style, rng))
     return out
 
 
-def count(rows, rng, size, style):
+def count(rows, rng, size, style, point_text: PointText = MOLMO_POINTS):
     """Counting rows (pixmo-count) carry pixel points; the model speaks 0-100."""
     width, height = size
     out = []
@@ -148,7 +173,7 @@ def count(rows, rng, size, style):
         pts = [(to_percent(p["x"], width), to_percent(p["y"], height)) for p in r.get("points") or []]
         if len(pts) > MAX_POINTS:
             continue
-        answer = format_count(pts, r["label"]) if pts else str(r["count"])
+        answer = point_text.format_count(pts, r["label"]) if pts else str(r["count"])
         out.append(chat(f"How many {r['label']} are there?", answer, style, rng))
     return out
 
@@ -162,17 +187,22 @@ def cap_qa(rows, rng, size, style):
     the last assistant turn. Every assistant answer of the dialogue carries loss, not only the last."""
     out = []
     for r in rows:
-        history, prompt = [], ""
+        history, prompt, turns, asked = [], "", [], []
         for i, (role, text) in enumerate(parse_dialogue(r["question"])):
             if role == USER:
                 question = _qa_prompt(text)
-                prompt += f" User: {style.apply(question, rng) if i == 0 else question}"
+                question = style.apply(question, rng) if i == 0 else question
+                prompt += f" User: {question}"
+                asked.append(question)
             elif prompt:
                 history.append((f"{prompt} Assistant:", f" {text}"))
-                prompt = ""
+                turns.append((" ".join(asked), text))
+                prompt, asked = "", []
             else:  # an answer with no question before it: context, not trained on
                 prompt += f" Assistant: {text}"
-        out.append(Annotation(f"{prompt} Assistant:", f" {r['answer']}", tuple(history)))
+                asked.append(f"Assistant: {text}")
+        turns.append((" ".join(asked), r["answer"]))
+        out.append(Annotation(f"{prompt} Assistant:", f" {r['answer']}", tuple(history), tuple(turns)))
     return out
 
 
@@ -214,10 +244,12 @@ def format_example(
     style: Style | None = None,
     *,
     transcripts: str = "one",
+    point_text: PointText = MOLMO_POINTS,
 ) -> list[Annotation]:
     """Annotations of one image's rows; `size` is the image's (width, height) in px; `style` the
     SFT prefix (default: `style_for(kind)`); `transcripts` how many of a caption's transcripts
-    pre-training takes ("one" at random, or "all"). Any kind without its own pre-training format
+    pre-training takes ("one" at random, or "all"); `point_text` how answers write points (ours, or
+    a model family's own). Any kind without its own pre-training format
     trains as SFT turns, so any mix of releases trains."""
     if stage not in ("pretrain", "sft"):
         raise ValueError(f"stage={stage!r} must be pretrain or sft")
@@ -230,4 +262,6 @@ def format_example(
         of_task = f" (task {task!r})" if task else ""
         raise ValueError(f"no formatting for release kind {kind!r}{of_task}; known: {known}")
     options = {"transcripts": transcripts} if formatter is cap_pretrain else {}
+    if formatter in (points, count):
+        options["point_text"] = point_text
     return formatter(rows, rng, size, style or style_for(kind), **options)

@@ -70,6 +70,19 @@ class Molmo:
         return self.tokenizer.decode(answer).strip()
 
 
+def load_checkpoint(folder: str | Path, device: str = "cpu"):
+    """The model an exported folder holds, ready to `generate`: our Molmo, or a Molmo2 (released,
+    or exported by the molmo2 family). ValueError with one sentence if it cannot be loaded."""
+    from training.molmo2.model import is_molmo2_folder
+
+    folder = model_folder(folder)
+    if is_molmo2_folder(folder):
+        from training.molmo2.infer import Molmo2Model
+
+        return Molmo2Model.load(folder, device=device)
+    return Molmo.load(folder, device=device)
+
+
 def draw_points(image: Image.Image, points: list[tuple[float, float]], radius_px: int = 6) -> Image.Image:
     """A copy of `image` with each 0-100 point drawn as a ring."""
     canvas = image.convert("RGB").copy()

@@ -109,6 +109,11 @@ class MolmoForCausalLM(PreTrainedModel):
             "llm": [p for p in self.llm.parameters() if p.requires_grad],
         }
 
+    def vision_flops_per_crop(self) -> float:
+        from training.flops import vision_flops_per_crop
+
+        return vision_flops_per_crop(self.vision, self.config.parts.preprocessor.crop_px)
+
     def embed_tokens(self, input_ids: torch.Tensor) -> torch.Tensor:
         is_new = input_ids >= self.llm_vocab_size
         text = self.llm.get_input_embeddings()(input_ids.masked_fill(is_new, 0))

@@ -48,13 +48,23 @@ def tokenize_example(
     """Annotations that do not fit in `max_len` are dropped; a first one that alone does not fit
     is cut at the end (it then ends without EOS), unless no answer token would be left."""
     prefix = np.concatenate([[tokenizer.bos_id], image["tokens"]]).astype(np.int64)
+    encoded = (encode_turns(ann, tokenizer) for ann in annotations)
+    return example_from_pieces(prefix, encoded, image, max_len=max_len, sqrt_weight=sqrt_weight)
+
+
+def example_from_pieces(
+    prefix: np.ndarray, encoded, image: dict, *, max_len: int, sqrt_weight: bool
+) -> Example:
+    """One example from the shared prefix (BOS + image tokens) and each annotation's (tokens,
+    is_answer), encoded lazily: annotations that do not fit in `max_len` are dropped; a first
+    one that alone does not fit is cut at the end (it then ends without EOS), unless no answer
+    token would be left."""
     if len(prefix) >= max_len:
         raise ValueError(
             f"the image alone needs {len(prefix)} tokens but max_seq_len is {max_len}; raise max_seq_len or lower max_crops"
         )
     pieces, room = [], max_len - len(prefix)
-    for ann in annotations:
-        tokens, is_answer = encode_turns(ann, tokenizer)
+    for tokens, is_answer in encoded:
         if len(tokens) > room:
             if pieces or not any(is_answer[:room]):
                 break
@@ -104,8 +114,23 @@ def first_fit(lengths: list[int], max_len: int) -> list[list[int]]:
     return bins
 
 
-def pack(examples: list[Example], max_len: int, pad_id: int) -> dict[str, torch.Tensor]:
-    """Rows padded to the longest row. attention_mask is bool [R, 1, T, T], True = may attend."""
+@dataclass
+class Rows:
+    """Examples laid into padded rows: the text tensors every model family shares, and where
+    each example went (row, start, example index), in row-major order."""
+
+    tokens: np.ndarray
+    placed: list[tuple[int, int, int]]
+    tensors: dict[str, torch.Tensor]
+
+
+def lay_out(
+    examples: list[Example], max_len: int, pad_id: int, bidirectional: np.ndarray | None = None
+) -> Rows:
+    """Rows padded to the longest row. attention_mask is bool [R, 1, T, T], True = may attend:
+    causal within an example's shared prefix and each annotation, never across examples. Where
+    `bidirectional(tokens)` is true (bool [R, T] from the laid-out tokens, e.g. a model's image
+    tokens), tokens of one example also see each other both ways."""
     rows = first_fit([len(e) for e in examples], max_len)
     t = max(sum(len(examples[i]) for i in row) for row in rows)
     r = len(rows)
@@ -115,7 +140,7 @@ def pack(examples: list[Example], max_len: int, pad_id: int) -> dict[str, torch.
     positions = np.zeros((r, t), np.int64)
     doc = np.full((r, t), -1, np.int64)
     seg = np.zeros((r, t), np.int64)
-    crops, real, pooled = [], [], []
+    placed = []
     for ri, row in enumerate(rows):
         start = 0
         for i in row:
@@ -126,24 +151,42 @@ def pack(examples: list[Example], max_len: int, pad_id: int) -> dict[str, torch.
                 e.weights,
             )
             positions[ri, start:end], seg[ri, start:end], doc[ri, start:end] = e.positions, e.segments, i
-            idx = e.image["pooled_index"]
-            crops.append(e.image["crops"])
-            real.append(e.image["patch_real"])
-            pooled.append(np.where(idx >= 0, idx + 1 + ri * t + start, -1))  # +1: BOS precedes the image
+            placed.append((ri, start, i))
             start = end
     same_doc = (doc[:, :, None] == doc[:, None, :]) & (doc[:, :, None] >= 0)
     own_or_prefix = (seg[:, None, :] == 0) | (seg[:, :, None] == seg[:, None, :])
     mask = same_doc & own_or_prefix & np.tril(np.ones((t, t), bool))[None]
+    if bidirectional is not None:
+        both = bidirectional(tokens) & (doc >= 0)
+        mask |= same_doc & both[:, :, None] & both[:, None, :]
     mask |= np.eye(t, dtype=bool)[None]  # padding attends to itself so softmax stays finite
-    return {
+    tensors = {
         "input_ids": torch.from_numpy(tokens),
         "position_ids": torch.from_numpy(positions),
         "attention_mask": torch.from_numpy(mask[:, None]),
         "targets": torch.from_numpy(targets),
         "loss_weight": torch.from_numpy(weights),
+        "n_real_tokens": torch.tensor(int((doc >= 0).sum())),
+        "n_images": torch.tensor(len(examples)),
+    }
+    return Rows(tokens, placed, tensors)
+
+
+def pack(examples: list[Example], max_len: int, pad_id: int) -> dict[str, torch.Tensor]:
+    """Our Molmo's batch: the shared rows plus each image's crops, patch fractions and the flat
+    [R * T] position of every pooled feature's <im_patch>."""
+    rows = lay_out(examples, max_len, pad_id)
+    t = rows.tokens.shape[1]
+    crops, real, pooled = [], [], []
+    for ri, start, i in rows.placed:
+        e = examples[i]
+        idx = e.image["pooled_index"]
+        crops.append(e.image["crops"])
+        real.append(e.image["patch_real"])
+        pooled.append(np.where(idx >= 0, idx + 1 + ri * t + start, -1))  # +1: BOS precedes the image
+    return {
+        **rows.tensors,
         "crops": torch.from_numpy(np.concatenate(crops)),
         "patch_real": torch.from_numpy(np.concatenate(real)),
         "pooled_index": torch.from_numpy(np.concatenate(pooled)),
-        "n_real_tokens": torch.tensor(int((doc >= 0).sum())),
-        "n_images": torch.tensor(len(examples)),
     }

@@ -25,8 +25,11 @@ _WORD_NUMBERS = {
 
 
 def parse_points(text: str) -> list[tuple[float, float]]:
-    """All points in `text` (0-100), in the order written; a reply cut off inside its tag still counts."""
-    return points_in_text(text)
+    """All points in `text` (0-100), in the order written; a reply cut off inside its tag still
+    counts. A Molmo2 answer (`<points coords="1 1 123 456">`) is read in its own format."""
+    from training.molmo2.points import parse_points as parse_molmo2
+
+    return points_in_text(text) or parse_molmo2(text)
 
 
 def parse_count(text: str) -> int | None:

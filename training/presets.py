@@ -19,6 +19,7 @@ from training.data import DataConfig
 from training.efficientnet import LITE_MEAN, LITE_STD, package_weights_path
 from training.language import LanguageConfig
 from training.model import ModelConfig
+from training.molmo2.config import Molmo2ModelConfig
 from training.optim import OptimConfig
 from training.preprocessor import PreprocessorConfig
 from training.vision import VisionConfig
@@ -193,7 +194,31 @@ def tiny_run() -> TrainConfig:
     return TrainConfig(model=tiny_model(), data=data, optim=tiny_optim(), steps=40, save_every=20)
 
 
-RUNS = {"tiny": tiny_run}
+def molmo2_tiny_run() -> TrainConfig:
+    """A random tiny Molmo2 (transformers' own model class) on a CPU in seconds; with --init-from
+    a Molmo2 folder (released, or a RUN/model of this family) the model comes from there."""
+    data = DataConfig(stage="sft", max_seq_len=512, images_per_batch=8, shuffle_buffer=16, num_workers=0)
+    return TrainConfig(
+        model=Molmo2ModelConfig(preset="tiny"), data=data, optim=tiny_optim(), steps=40, save_every=20
+    )
+
+
+def molmo2_run(preset: str) -> Callable[[], TrainConfig]:
+    """Fine-tuning a Molmo2-`preset`-shaped model with the SFT recipe: give --init-from the released
+    folder (a random model of that shape otherwise, for throughput checks)."""
+
+    def make() -> TrainConfig:
+        return TrainConfig(model=Molmo2ModelConfig(preset=preset))
+
+    return make
+
+
+RUNS = {
+    "tiny": tiny_run,
+    "molmo2_tiny": molmo2_tiny_run,
+    "molmo2_4b": molmo2_run("4b"),
+    "molmo2_8b": molmo2_run("8b"),
+}
 
 
 def known_runs() -> list[str]:
@@ -217,6 +242,12 @@ def load_config(path: str | Path) -> TrainConfig:
     raw = tomllib.loads(Path(path).read_text())
     base = run(raw.pop("preset")) if "preset" in raw else TrainConfig(model=tiny_model())
     model_raw, optim_raw = raw.pop("model", {}), raw.pop("optim", {})
+    if model_raw.get("family") == "molmo2" or isinstance(base.model, Molmo2ModelConfig):
+        # a molmo2 model's `preset` is one of its own fields (tiny, 4b, 8b), merged below
+        base = dataclasses.replace(
+            base, model=Molmo2ModelConfig(**{**asdict_shallow(base.model), **model_raw})
+        )
+        model_raw = {}
     if "preset" in model_raw:
         base = dataclasses.replace(base, model=model(model_raw.pop("preset")))
     if "preset" in optim_raw:
@@ -227,6 +258,13 @@ def load_config(path: str | Path) -> TrainConfig:
         **({"optim": optim_raw} if optim_raw else {}),
     }
     return _merge(base, raw)
+
+
+def asdict_shallow(instance) -> dict:
+    """A model config's fields, where it is a molmo2 one (and nothing for our Molmo's)."""
+    if not isinstance(instance, Molmo2ModelConfig):
+        return {}
+    return {f.name: getattr(instance, f.name) for f in dataclasses.fields(instance)}
 
 
 def _merge(instance, overrides: dict):

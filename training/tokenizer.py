@@ -21,7 +21,7 @@ def byte_level_tokenizer():
     from tokenizers import decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {ch: byte for byte, ch in enumerate(_bytes_to_unicode())}  # id == byte value, in every process
+    vocab = {ch: byte for byte, ch in enumerate(bytes_to_unicode())}  # id == byte value, in every process
     vocab["<|endoftext|>"] = len(vocab)
     raw = RawTokenizer(models.BPE(vocab=vocab, merges=[]))
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
@@ -29,7 +29,7 @@ def byte_level_tokenizer():
     return PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|endoftext|>")
 
 
-def _bytes_to_unicode() -> list[str]:
+def bytes_to_unicode() -> list[str]:
     """The byte -> printable character table of byte-level BPE (GPT-2), indexed by byte."""
     printable = [
         *range(ord("!"), ord("~") + 1),

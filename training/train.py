@@ -17,8 +17,11 @@ import torch
 from training import checkpoint
 from training.config import TrainConfig
 from training.distributed import Dist, all_reduce_sum, gradient_sync, setup, unwrap, wrap
-from training.flops import flops_per_step, peak_flops, vision_flops_per_crop
+from training.flops import batch_counts, flops_per_step, peak_flops
 from training.optim import build_optimizer, clip_per_group, set_learning_rates
+
+# what a packed batch holds besides the model's inputs (which differ by model family)
+NOT_MODEL_INPUTS = ("targets", "loss_weight", "n_real_tokens", "n_images")
 
 
 def loss_sums(
@@ -30,11 +33,8 @@ def loss_sums(
     residual dropout hits only the positions that predict caption tokens; otherwise (SFT) every
     position."""
     keep = batch["loss_weight"] > 0
-    logits = model(
-        input_ids=batch["input_ids"], position_ids=batch["position_ids"], attention_mask=batch["attention_mask"],
-        crops=batch["crops"], patch_real=batch["patch_real"], pooled_index=batch["pooled_index"], logit_mask=keep,
-        dropout_where=keep if caption_dropout else None,
-    ).float()  # fmt: skip
+    inputs = {k: v for k, v in batch.items() if k not in NOT_MODEL_INPUTS}
+    logits = model(**inputs, logit_mask=keep, dropout_where=keep if caption_dropout else None).float()
     lse = torch.logsumexp(logits, dim=-1)
     ce = lse - logits.gather(-1, batch["targets"][keep].unsqueeze(-1)).squeeze(-1)
     weight = batch["loss_weight"][keep]
@@ -75,25 +75,29 @@ def to_device(batch: dict, device: torch.device) -> dict:
 
 
 def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
+    """The model, what the export saves beside it (tokenizer and settings), and the batch stream,
+    for the configuration's model family: our Molmo recipe or transformers' Molmo2."""
     from training.data import PackedStream, release_summaries
-    from training.language import load_tokenizer_for
-    from training.model import MolmoForCausalLM
-    from training.preprocessor import ImagePreprocessor
-    from training.tokenizer import Tokenizer
+    from training.molmo2.config import Molmo2ModelConfig
 
     torch.manual_seed(config.seed)  # identical initialisation on every rank
-    if config.init_from:
-        if not (Path(config.init_from) / "config.json").exists():
-            raise ValueError(f"init_from={config.init_from} is not an exported Molmo folder (no config.json)")
-        model = MolmoForCausalLM.from_pretrained(config.init_from)
-        tokenizer = Tokenizer.load(Path(config.init_from) / "tokenizer", model.config.llm_vocab_size)
+    if isinstance(config.model, Molmo2ModelConfig):
+        from training.molmo2.data import Molmo2PackedStream
+        from training.molmo2.model import build as build_molmo2
+
+        model, inputs = build_molmo2(config.model, config.init_from)
+        stream_class, preprocessor, tokenizer = Molmo2PackedStream, inputs, inputs
     else:
-        model = MolmoForCausalLM.from_parts(config.model)
-        tokenizer = load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
+        model, tokenizer = _build_molmo(config)
+        from training.preprocessor import ImagePreprocessor
+
+        stream_class, preprocessor = (
+            PackedStream,
+            ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids),
+        )
     checkpoint.seed_rank(config.seed, d.rank)  # from here on each rank draws its own dropout masks
-    preprocessor = ImagePreprocessor(model.config.parts.preprocessor, tokenizer.image_ids)
     summaries = release_summaries(releases, config.data)
-    stream = PackedStream(
+    stream = stream_class(
         summaries,
         config.data,
         preprocessor,
@@ -103,6 +107,25 @@ def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
         skip_batches=skip_batches,
     )
     return model, tokenizer, stream
+
+
+def _build_molmo(config: TrainConfig):
+    from training.language import load_tokenizer_for
+    from training.model import MolmoForCausalLM
+    from training.molmo2.model import is_molmo2_folder
+    from training.tokenizer import Tokenizer
+
+    if config.init_from:
+        if is_molmo2_folder(config.init_from):
+            raise ValueError(
+                f"init_from={config.init_from} is a Molmo2 checkpoint; train it with a molmo2 config (e.g. molmo2_tiny)"
+            )
+        if not (Path(config.init_from) / "config.json").exists():
+            raise ValueError(f"init_from={config.init_from} is not an exported Molmo folder (no config.json)")
+        model = MolmoForCausalLM.from_pretrained(config.init_from)
+        return model, Tokenizer.load(Path(config.init_from) / "tokenizer", model.config.llm_vocab_size)
+    model = MolmoForCausalLM.from_parts(config.model)
+    return model, load_tokenizer_for(model.config.parts.language, model.config.llm_vocab_size)
 
 
 def train(
@@ -129,9 +152,9 @@ def train(
     skip = saved["micro_batches"] if saved else 0  # the stream replays (without decoding) what was consumed
     model, tokenizer, stream = build(config, releases, d, skip)
     model.to(d.device)
-    peak, crop_px = peak_flops(d.device), model.config.parts.preprocessor.crop_px
+    peak = peak_flops(d.device)
     # counted once, on the unwrapped model; MFU is logged only where the device's peak is known
-    mfu_basis = (peak, vision_flops_per_crop(model.vision, crop_px) if peak else 0.0)
+    mfu_basis = (peak, model.vision_flops_per_crop() if peak else 0.0)
     model = wrap(model, config.parallel, d, bf16)
     optimizer = build_optimizer(unwrap(model).param_groups(), config.optim)
     # restores this rank's RNG, replacing the fresh per-rank seed drawn in build
@@ -217,10 +240,11 @@ def _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, mfu_basis
     }
     peak, vision_flops = mfu_basis  # device peak FLOP/s, backbone forward FLOPs per crop
     if peak:
+        counts = [batch_counts(b) for b in micro]
         batch_stats = {
             "tokens": tokens, "seq_len": micro[0]["input_ids"].shape[1],
-            "crops": d.world_size * sum(b["crops"].shape[0] for b in micro),
-            "pooled": d.world_size * sum(b["pooled_index"].numel() for b in micro),
+            "crops": d.world_size * sum(c["crops"] for c in counts),
+            "pooled": d.world_size * sum(c["pooled"] for c in counts),
         }  # fmt: skip
         step_flops = flops_per_step(unwrap(model), batch_stats, vision_flops)
         record["mfu"] = step_flops / t_step / (peak * d.world_size)
@@ -228,14 +252,22 @@ def _log_record(step, stats, micro, lrs, norms, t_data, t_step, model, mfu_basis
 
 
 def export(model, tokenizer, folder: Path, *, is_main: bool = True) -> None:
-    """A Hugging Face folder (config, safetensors, tokenizer) for eval and inference. Collective
-    under FSDP: every rank calls it, rank 0 writes."""
+    """A Hugging Face folder for eval and inference: our Molmo's (config, safetensors,
+    tokenizer/), or a native Molmo2 folder (training.molmo2.model.export). Collective under FSDP:
+    every rank calls it, rank 0 writes."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
+    from training.molmo2.model import Molmo2ForTraining
+    from training.molmo2.model import export as export_molmo2
+
     state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
-    if is_main:
-        unwrap(model).save_pretrained(str(folder), state_dict=state)
-        tokenizer.save(folder / "tokenizer")
+    if not is_main:
+        return
+    if isinstance(unwrap(model), Molmo2ForTraining):
+        export_molmo2(unwrap(model), state, tokenizer, folder)
+        return
+    unwrap(model).save_pretrained(str(folder), state_dict=state)
+    tokenizer.save(folder / "tokenizer")
 
 
 def _progress(enabled: bool, start: int, end: int):
@@ -258,10 +290,13 @@ def main() -> None:
     p.add_argument("--data", nargs="+", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int)
+    p.add_argument("--init-from")
     args = p.parse_args()
     config = resolve(args.config)
     if args.steps:
         config.steps = args.steps
+    if args.init_from:
+        config.init_from = args.init_from
     train(config, args.data, args.out, progress=True)
     teardown()
 

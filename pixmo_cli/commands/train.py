@@ -32,7 +32,9 @@ def register(subparsers) -> None:
         "train", help="train a Molmo model on releases (run under torchrun for several GPUs)"
     )
     p.add_argument(
-        "--config", required=True, help="preset (tiny) or a TOML file, e.g. training/configs/1b_sft.toml"
+        "--config",
+        required=True,
+        help="preset (tiny, molmo2_tiny, molmo2_4b, molmo2_8b) or a TOML file, e.g. training/configs/1b_sft.toml",
     )
     p.add_argument(
         "--data",
@@ -45,6 +47,12 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="run folder: metrics.jsonl, checkpoint/, model/")
     p.add_argument("--steps", type=int, help="total steps (overrides the config)")
     p.add_argument("--stage", choices=["pretrain", "sft"], help="override the config's data stage")
+    p.add_argument(
+        "--init-from",
+        metavar="CHECKPOINT",
+        help="start from this folder: for a molmo2 config a released Molmo2 folder (e.g. Molmo2-4B) or a "
+        "RUN/model the molmo2 family exported; for our Molmo an exported RUN/model",
+    )
     p.set_defaults(func=train)
 
     p = subparsers.add_parser(
@@ -69,16 +77,23 @@ def register(subparsers) -> None:
     p.set_defaults(func=evaluate)
 
     p = subparsers.add_parser(
-        "infer", help="answer a prompt about an image (draws parsed points to a PNG), or a file of prompts",
+        "infer",
+        help="answer a prompt about an image (draws parsed points to a PNG), or a file of prompts",
         description="One image and prompt: print the answer and draw its points. --prompts FILE: answer every "
-                    "line {prompt_id, image, prompt} and write {prompt_id, model, answer} lines to --answers "
-                    "(what `pixmo arena import` reads).")
+        "line {prompt_id, image, prompt} and write {prompt_id, model, answer} lines to --answers "
+        "(what `pixmo arena import` reads).",
+    )
     p.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
     p.add_argument("--image")
     p.add_argument("--prompt")
-    p.add_argument("--prompts", help="JSON Lines of prompts (image paths relative to the file): answer them all")
+    p.add_argument(
+        "--prompts", help="JSON Lines of prompts (image paths relative to the file): answer them all"
+    )
     p.add_argument("--answers", help="with --prompts: the JSON Lines file to write the answers to")
-    p.add_argument("--model-name", help="with --prompts: the model name written with each answer (default: the run folder's name)")
+    p.add_argument(
+        "--model-name",
+        help="with --prompts: the model name written with each answer (default: the run folder's name)",
+    )
     p.add_argument(
         "--out",
         default=None,
@@ -161,13 +176,27 @@ def _config(args):
             config.steps = args.steps
         if args.stage:
             config.data.stage = args.stage
+        if args.init_from:
+            config.init_from = _init_folder(args.init_from)
     except tomllib.TOMLDecodeError as error:
         raise CommandError(f"{args.config} is not valid TOML ({error})") from None
     except UnicodeDecodeError:
-        raise CommandError(f"{args.config} is not a text file; --config takes a preset name or a TOML file") from None
+        raise CommandError(
+            f"{args.config} is not a text file; --config takes a preset name or a TOML file"
+        ) from None
     except ValueError as error:
         raise CommandError(str(error)) from None
     return config
+
+
+def _init_folder(path: str) -> str:
+    """--init-from: a model folder, or a run folder whose model/ export is meant."""
+    from training.model_folder import model_folder
+
+    try:
+        return str(model_folder(path))
+    except ValueError as error:
+        raise CommandError(f"--init-from: {error}") from None
 
 
 def _check_data(paths: list[str], config) -> None:
@@ -191,7 +220,9 @@ def _one_dataset(path: str):
         raise CommandError(str(error)) from None
     folders = list(layout.datasets.values())
     if len(folders) > 1:
-        raise CommandError(f"{layout.describe()}; eval scores one dataset: name its folder, e.g. {folders[0].location}")
+        raise CommandError(
+            f"{layout.describe()}; eval scores one dataset: name its folder, e.g. {folders[0].location}"
+        )
     return folders[0]
 
 
@@ -201,9 +232,9 @@ def _load(checkpoint: str):
 
     try:
         folder = model_folder(checkpoint)  # a wrong path is told before torch loads
-        from training.infer import Molmo
+        from training.infer import load_checkpoint
 
-        return Molmo.load(folder)
+        return load_checkpoint(folder)
     except ValueError as error:
         raise CommandError(str(error)) from None
 
@@ -227,7 +258,9 @@ def evaluate(args) -> int:
     eval_dir = Path(args.checkpoint) / "eval"  # beside the benchmarks' results; the dashboard reads them
     eval_dir.mkdir(exist_ok=True)
     # DATASET.SPLIT.json: never the name of an academic benchmark's result (pixmo-count is both).
-    (eval_dir / f"{result['dataset']}.{args.split}.json").write_text(json.dumps({**result, "limit": args.limit}, indent=2) + "\n")
+    (eval_dir / f"{result['dataset']}.{args.split}.json").write_text(
+        json.dumps({**result, "limit": args.limit}, indent=2) + "\n"
+    )
     print(json.dumps(result, indent=2))
     return 0
 
@@ -280,11 +313,15 @@ def _infer_batch(args) -> int:
     except ArenaFormatError as error:
         raise CommandError(str(error)) from None
     if problems:
-        raise CommandError(f"{problems[0]}" + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+        raise CommandError(
+            f"{problems[0]}" + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+        )
     if not prompts:
         raise CommandError(f"{prompts_path.name} holds no prompts")
     rows = [(prompt.prompt_id, prompt.image_path(prompts_path), prompt.prompt) for prompt in prompts]
-    images = {path: _read_image(str(path)) for _, path, _ in rows}  # every image readable before the model loads
+    images = {
+        path: _read_image(str(path)) for _, path, _ in rows
+    }  # every image readable before the model loads
     molmo = _load(args.checkpoint)
     model_name = args.model_name or _run_name(args.checkpoint)
     from training.infer import load_image

@@ -13,7 +13,7 @@ from lmms_eval.api.registry import register_model
 from tqdm import tqdm
 
 from training.harness.prompting import cut_at_stop, first_image, styled_prompt
-from training.infer import Molmo
+from training.infer import load_checkpoint
 
 
 @register_model("pixmo_molmo")
@@ -32,7 +32,7 @@ class PixmoMolmo(lmms):
 
         if not device or (str(device).startswith("cuda") and not torch.cuda.is_available()):
             device = "cpu"
-        self.molmo = Molmo.load(checkpoint, device=device)
+        self.molmo = load_checkpoint(checkpoint, device=device)
         self.max_new_tokens = int(max_new_tokens)
         self.style = style if isinstance(style, bool) else str(style).lower() in ("1", "true", "yes")
 

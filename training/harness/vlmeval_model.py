@@ -10,7 +10,7 @@ from __future__ import annotations
 from vlmeval.vlm.base import BaseModel
 
 from training.harness.prompting import first_image, styled_prompt
-from training.infer import Molmo
+from training.infer import load_checkpoint
 
 
 class PixmoMolmo(BaseModel):
@@ -21,7 +21,7 @@ class PixmoMolmo(BaseModel):
         self, checkpoint: str, device: str = "cpu", max_new_tokens: int = 128, style: bool = True, **unused
     ):
         super().__init__()
-        self.molmo = Molmo.load(checkpoint, device=device)
+        self.molmo = load_checkpoint(checkpoint, device=device)
         self.max_new_tokens = max_new_tokens
         self.style = style
 
