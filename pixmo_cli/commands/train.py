@@ -152,6 +152,7 @@ def train(args) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise CommandError(f"--out {args.out} is a file; name a folder for the run")
     config = _config(args)
+    _check_family(config)
     _check_data(args.data, config)
     from training.distributed import teardown
     from training.train import train as run
@@ -197,6 +198,27 @@ def _init_folder(path: str) -> str:
         return str(model_folder(path))
     except ValueError as error:
         raise CommandError(f"--init-from: {error}") from None
+
+
+def _check_family(config) -> None:
+    """A Molmo2 folder starts a molmo2 config and our Molmo's export one of ours, told before
+    any model is built."""
+    from training.molmo2.config import Molmo2ModelConfig
+    from training.molmo2.model import is_molmo2_folder
+
+    if not config.init_from:
+        return
+    wants_molmo2, is_molmo2 = isinstance(config.model, Molmo2ModelConfig), is_molmo2_folder(config.init_from)
+    if wants_molmo2 and not is_molmo2:
+        raise CommandError(
+            f"--init-from {config.init_from} is not a Molmo2 checkpoint folder (config.json with model_type "
+            "molmo2); a molmo2 config starts from a released Molmo2 folder or a RUN/model of this family"
+        )
+    if is_molmo2 and not wants_molmo2:
+        raise CommandError(
+            f"--init-from {config.init_from} is a Molmo2 checkpoint; train it with a molmo2 config "
+            "(molmo2_tiny, molmo2_4b, molmo2_8b)"
+        )
 
 
 def _check_data(paths: list[str], config) -> None:
