@@ -310,3 +310,28 @@ def test_two_process_gloo_gradients_match_one_process(clocks_release, tmp_path, 
     for name, grad in expected.items():
         torch.testing.assert_close(got["grads"][name], grad, atol=1e-6, rtol=1e-4, msg=name)
     assert got["reductions"] > 0
+
+
+def test_a_template_that_renders_past_answers_differently_still_trains_on_the_inference_prompt(tiny):
+    """A template may write a past assistant turn differently from its generation prompt (the
+    released one puts a space before `<|im_start|>assistant` there). A one-turn annotation still
+    trains on exactly the tokens inference sends, and a later turn's piece is what the template
+    writes after the previous answer."""
+    import copy
+
+    from training.molmo2.text import Molmo2Text
+
+    _, inputs = tiny
+    hf = copy.deepcopy(inputs.text.hf)
+    hf.chat_template = CHAT_TEMPLATE.replace(
+        "{%- else -%}{{ '<|im_start|>assistant", "{%- else -%}{{ ' <|im_start|>assistant"
+    )
+    text = Molmo2Text(hf, inputs.text.vocab_size)
+    assert " <|im_start|>assistant\nA1" in text.render([("Q1", "A1")])
+    one = text.encode_turns([("Q1", "A1")])
+    assert one.tokens == text.prompt_tokens("Q1") + text.encode("A1") + [text.eos_id]
+    two = text.encode_turns([("Q1", "A1"), ("Q2", "A2")])
+    assert text.hf.decode(two.tokens) == (
+        "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n<|im_start|>user\nQ2<|im_end|>\n"
+        "<|im_start|>assistant\nA2<|im_end|>"
+    )

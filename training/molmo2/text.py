@@ -151,28 +151,31 @@ class Molmo2Text:
 
     def encode_turns(self, turns: list[tuple[str, str]]) -> Encoded:
         """The tokens after the image of a whole dialogue: prompt pieces (no loss) and each answer
-        plus EOS (loss). Rendering turn by turn must extend the text before it (the template is
-        prefix-stable); what the template writes right after an answer, where EOS belongs, is
-        dropped, because the EOS we add stands there."""
+        plus EOS (loss). Each turn's prompt is the template's generation prompt for that turn, so
+        a one-turn annotation trains on exactly the text inference sends. A later turn's piece is
+        what the template writes between the previous answer and the generation prompt (its EOS,
+        where the template writes one, is the EOS we put after the answer). The history before it
+        is the one trained on, even where a template renders past assistant turns a little
+        differently from its generation prompt (the released one puts a space before them)."""
         tokens: list[int] = []
         is_answer: list[bool] = []
-        done = ""
-        for k in range(len(turns)):
-            asked = self.render([*turns[:k], (turns[k][0], None)])
-            answered = self.render(turns[: k + 1])
-            if not asked.startswith(done) or not answered.startswith(asked):
-                raise ValueError(
-                    "the chat template does not render a dialogue turn by turn (not prefix-stable)"
-                )
-            piece = asked[len(done) :]
+        for k, (question, answer) in enumerate(turns):
+            asked = self.render([*turns[:k], (question, None)])
             if k == 0:
-                piece = self._after_image(piece)
-            elif piece.startswith(self.eos):
-                piece = piece[len(self.eos) :]
-            prompt, answer = self.encode(piece), self.encode(answered[len(asked) :]) + [self.eos_id]
-            tokens += prompt + answer
-            is_answer += [False] * len(prompt) + [True] * len(answer)
-            done = answered
+                piece = self._after_image(asked)
+            else:
+                previous = turns[k - 1][1]
+                ask_at = asked.rfind(question)
+                at = asked.rfind(previous, 0, ask_at) if ask_at >= 0 else -1
+                if at < 0:
+                    raise ValueError(
+                        f"the chat template does not write turn {k}'s question after the answer before it"
+                    )
+                piece = asked[at + len(previous) :]
+                piece = piece.removeprefix(self.eos)
+            prompt, reply = self.encode(piece), self.encode(answer) + [self.eos_id]
+            tokens += prompt + reply
+            is_answer += [False] * len(prompt) + [True] * len(reply)
         return Encoded(tokens, is_answer)
 
     def _after_image(self, text: str) -> str:
