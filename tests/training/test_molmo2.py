@@ -335,3 +335,73 @@ def test_a_template_that_renders_past_answers_differently_still_trains_on_the_in
         "<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n<|im_start|>user\nQ2<|im_end|>\n"
         "<|im_start|>assistant\nA2<|im_end|>"
     )
+
+
+def released_layout(folder: Path, out: Path) -> None:
+    """`folder` (an export) rewritten as the hub's Molmo2 folders are: the config in their keys
+    (`vit_config` declaring more ViT layers than the weights hold, `vit_layers` counted from the
+    end, `image_default_input_size`, `qkv_bias`, `layer_norm_eps`, `rope_theta`, keys of the
+    original code), and a chat template that writes past assistant turns with a leading space."""
+    import shutil
+
+    shutil.copytree(folder, out)
+    config = json.loads((folder / "config.json").read_text())
+    vision, adapter, text = config.pop("vision_config"), config["adapter_config"], config["text_config"]
+    declared = vision["num_hidden_layers"] + 2
+    config["vit_config"] = {
+        "model_type": "molmo2", "hidden_size": vision["hidden_size"], "intermediate_size": vision["intermediate_size"],
+        "num_hidden_layers": declared, "num_attention_heads": vision["num_attention_heads"],
+        "num_key_value_heads": vision["num_key_value_heads"], "head_dim": vision["head_dim"],
+        "hidden_act": vision["hidden_act"], "layer_norm_eps": 1e-6, "image_default_input_size": vision["image_size"],
+        "image_patch_size": vision["patch_size"], "image_num_pos": vision["num_position_embeddings"],
+        "attention_dropout": 0.0, "residual_dropout": 0.0, "float32_attention": True, "initializer_range": 0.02,
+    }  # fmt: skip
+    adapter.pop("vision_feature_layer")
+    adapter.update(
+        model_type="molmo2", vit_layers=[-3, -4], pooling_attention_mask=True, float32_attention=True
+    )
+    rope = text.pop("rope_parameters")
+    text.pop("rope_scaling_layers")
+    text.update(rope_theta=rope["rope_theta"], rope_scaling=None, rope_scaling_layers=None, qkv_bias=False,
+                layer_norm_eps=text.pop("rms_norm_eps"), use_qk_norm=True, embedding_dropout=0.0, residual_dropout=0.0)  # fmt: skip
+    text.pop("attention_bias")
+    config.update(image_col_id=262, image_high_res_id=261, image_low_res_id=265, use_frame_special_tokens=False,
+                  auto_map={"AutoConfig": "configuration_molmo2.Molmo2Config"})  # fmt: skip
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    template = (folder / "chat_template.jinja").read_text()
+    (out / "chat_template.jinja").write_text(
+        template.replace("{%- else -%}{{ '<|im_start|>assistant", "{%- else -%}{{ ' <|im_start|>assistant")
+    )
+
+
+def test_a_folder_in_the_released_layout_fine_tunes(clocks_release, tmp_path):
+    """--init-from a folder laid out as the hub's (legacy config keys, 27-layer-style ViT trim,
+    released weight names, its own chat template): the model loads with the exported weights, gives
+    the same logits, and trains on."""
+    config = resolve("molmo2_tiny")
+    train(config, [clocks_release], tmp_path / "a", steps=3)
+    released = tmp_path / "Molmo2-tiny"
+    released_layout(tmp_path / "a" / "model", released)
+    ours, inputs = build(config.model, str(tmp_path / "a" / "model"))
+    theirs, their_inputs = build(config.model, str(released))
+    assert theirs.config.vision_config.num_hidden_layers == ours.config.vision_config.num_hidden_layers
+    assert (
+        theirs.config.adapter_config.vision_feature_layer == ours.config.adapter_config.vision_feature_layer
+    )
+    image = noise_image(70, 90, 9)
+    ex = tokenize_example(
+        [chat("How many hands?", "Two.")], inputs.image(image), inputs.text, max_len=4000, sqrt_weight=False
+    )
+    batch = pack([ex], 4000, inputs)
+    keys = ("input_ids", "position_ids", "attention_mask", "pixel_values", "image_token_pooling", "image_grids",
+            "image_num_crops", "mm_token_type_ids")  # fmt: skip
+    with torch.no_grad():
+        torch.testing.assert_close(
+            theirs.eval()(**{k: batch[k] for k in keys}), ours.eval()(**{k: batch[k] for k in keys})
+        )
+    assert (
+        their_inputs.text.encode_turns([("Q", "A")]).tokens == inputs.text.encode_turns([("Q", "A")]).tokens
+    )
+    config.init_from = str(released)
+    records = train(config, [clocks_release], tmp_path / "b", steps=2)
+    assert records[-1]["loss"] > 0
