@@ -1,10 +1,14 @@
 """Molmo2 image inputs (training/molmo2/images.py): hand-worked tilings and token counts, the
 pooling indices against the crops' pixels, the token layout against transformers' own
-`Molmo2Processor` code, configs."""
+`Molmo2Processor` code, configs; and the full comparison with `Molmo2ImageProcessor`
+(bench/molmo2_processor.py), run in its own venv where one exists."""
 
 import inspect
+import os
 import re
+import subprocess
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +24,7 @@ from training.molmo2.images import (
     image_token_type,
 )
 
+REPO = Path(__file__).resolve().parents[2]
 IDS = Molmo2TokenIds(image_start=11, low_res_image_start=12, image_end=13, image_patch=14, image_col=15)
 TOKEN_IDS = {"<im_start>": 11, "<low_res_im_start>": 12, "<im_end>": 13, "<im_patch>": 14, "<im_col>": 15}
 
@@ -242,3 +247,33 @@ def test_processor_config_round_trips():
 def test_bad_processor_configs_are_refused_naming_the_key(change, key):
     with pytest.raises(ValueError, match=key):
         Molmo2ImageConfig.from_processor_config({**Molmo2ImageConfig().to_processor_config(), **change})
+
+
+REF_PYTHON = Path(os.environ.get("PIXMO_MOLMO2_REF_PYTHON", "/work/venvs/molmo2-ref/bin/python"))
+MAKE_REF_VENV = (
+    "python3.11 -m venv /work/venvs/molmo2-ref && /work/venvs/molmo2-ref/bin/pip install torch==2.14.1 "
+    "torchvision==0.29.1 && /work/venvs/molmo2-ref/bin/pip install transformers==5.24.0 pillow numpy "
+    "(or point PIXMO_MOLMO2_REF_PYTHON at a python with torchvision and transformers 5.24)"
+)
+
+
+@pytest.mark.skipif(
+    not REF_PYTHON.exists(), reason=f"no Molmo2 reference venv at {REF_PYTHON}: {MAKE_REF_VENV}"
+)
+def test_same_inputs_as_transformers_molmo2_processor():
+    """bench/molmo2_processor.py in the reference venv: every check on every image must hold."""
+    result = subprocess.run(
+        [str(REF_PYTHON), "bench/molmo2_processor.py", "--repeats", "1"],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert re.search(r"images compared .*, 0 mismatches", result.stdout), result.stdout
+    # Stricter than the issue's one grey level: both run the same torch resize on the same layout,
+    # so anything but identical pixels is a change in how ours resizes or normalises.
+    compared = int(re.search(r"(\d+) images compared", result.stdout).group(1))
+    assert f"bit-identical for {compared})" in result.stdout, result.stdout[-1500:]
