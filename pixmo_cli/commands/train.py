@@ -19,11 +19,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("width", type=int)
     p.add_argument("height", type=int)
-    p.add_argument("--max-crops", type=int, default=12)
+    p.add_argument("--max-crops", type=int, help="most crops of the tiling (default 12; Molmo2's 8)")
     p.add_argument(
         "--config",
         default="1b",
-        help="model preset whose preprocessor sizes to use (tiny, tiny_effnet, 1b, 7b)",
+        help="model preset whose preprocessor sizes to use (tiny, tiny_effnet, 1b, 7b), or molmo2 "
+        "(the released Molmo2 image settings) / molmo2_tiny",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of sentences")
     p.set_defaults(func=image_tokens)
@@ -109,8 +110,10 @@ def image_tokens(args) -> int:
     from training.preprocessor import ImagePreprocessor, ImageTokenIds
     from training.presets import preprocessor
 
+    if args.config in MOLMO2_IMAGES:
+        return _molmo2_image_tokens(args)
     try:
-        config = replace(preprocessor(args.config), max_crops=args.max_crops)
+        config = replace(preprocessor(args.config), max_crops=12 if args.max_crops is None else args.max_crops)
         t = ImagePreprocessor(config, ImageTokenIds(0, 1, 2, 3)).tiling(args.width, args.height)
     except ValueError as error:
         raise CommandError(str(error)) from None
@@ -127,6 +130,54 @@ def image_tokens(args) -> int:
           f"cut into {crops} crops of {config.crop_px} px")  # fmt: skip
     print(f"pooled grid {t.pooled_h} x {t.pooled_w}")
     print(f"image tokens {t.n_tokens}")
+    return 0
+
+
+MOLMO2_IMAGES = {"molmo2": "4b", "molmo2_tiny": "tiny"}  # --config name -> the molmo2 preset whose images
+
+
+def _molmo2_image_tokens(args) -> int:
+    """Molmo2's tiling and token count: the global view and the canvas are resized without
+    keeping the aspect (no letterbox), and every pooled row ends with <im_col>."""
+    from dataclasses import replace
+
+    from training.molmo2.config import Molmo2ModelConfig
+    from training.molmo2.images import crop_tiling, image_token_string, token_pooling
+
+    try:
+        config = Molmo2ModelConfig(preset=MOLMO2_IMAGES[args.config]).image_config()
+        if args.max_crops is not None:
+            config = replace(config, max_crops=args.max_crops)
+        if args.width < 1 or args.height < 1:
+            raise ValueError(f"the image must be at least 1x1 px, got {args.width}x{args.height}")
+        rows, cols = crop_tiling(args.height, args.width, config)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    _, grids = token_pooling(rows, cols, config)
+    window = config.window_patches * config.patch_size
+    margins = sum(config.overlap_margins) * config.patch_size
+    canvas = {"width": cols * window + margins, "height": rows * window + margins}
+    tokens = image_token_string(grids).count("<")
+    report = {
+        "image": {"width": args.width, "height": args.height},
+        "max_crops": config.max_crops,
+        "tiling": {"rows": rows, "cols": cols},
+        "crops": rows * cols,
+        "global_view": {"width": config.size, "height": config.size},
+        "canvas": canvas,
+        "pooled_grid": {"global": {"rows": int(grids[0]), "cols": int(grids[1])},
+                        "crops": {"rows": int(grids[2]), "cols": int(grids[3])}},  # fmt: skip
+        "image_tokens": tokens,
+    }
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"image {args.width}x{args.height}, max crops {config.max_crops} (Molmo2)")
+    print(f"tiling {rows} rows x {cols} cols ({rows * cols} crops + 1 global view)")
+    print(f"global view: resized to {config.size}x{config.size} px (aspect not kept)")
+    print(f"canvas: resized to {canvas['width']}x{canvas['height']} px, cut into {rows * cols} crops of {config.size} px")
+    print(f"pooled grid {int(grids[0])} x {int(grids[1])} (global) + {int(grids[2])} x {int(grids[3])} (crops)")
+    print(f"image tokens {tokens}")
     return 0
 
 

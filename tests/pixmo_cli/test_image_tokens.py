@@ -42,3 +42,18 @@ def test_sentences_say_the_same():
         "pooled grid 20 x 28",
         "image tokens 740",
     ]
+
+
+def test_molmo2_tiling_and_token_count():
+    """Molmo2's released image settings: 378 px crops, 8 at most, no letterbox; the count is the
+    token string's (global 14 x 14 pooled + <im_col> per row + start/end, then the crops')."""
+    report = json.loads(pixmo("image-tokens", "640", "480", "--config", "molmo2", "--json").stdout)
+    assert report["max_crops"] == 8 and report["tiling"] == {"rows": 2, "cols": 2}
+    assert report["global_view"] == {"width": 378, "height": 378}
+    assert report["canvas"] == {"width": 644, "height": 644}  # 2 windows of 19 patches + 8 margin patches
+    assert report["pooled_grid"] == {"global": {"rows": 14, "cols": 14}, "crops": {"rows": 23, "cols": 23}}
+    assert report["image_tokens"] == (14 * 15 + 2) + (23 * 24 + 2)
+    one = json.loads(pixmo("image-tokens", "1920", "1080", "--config", "molmo2", "--max-crops", "1", "--json").stdout)
+    assert one["crops"] == 1 and one["max_crops"] == 1
+    bad = pixmo("image-tokens", "0", "480", "--config", "molmo2")
+    assert bad.returncode == 2 and "at least 1x1 px" in bad.stderr
