@@ -155,7 +155,7 @@ def evaluate(molmo, release: str, *, split: str = "validation", limit: int | Non
     for n_images, sample in enumerate(samples):
         if limit is not None and n_images >= limit:
             break
-        image = load_image(Image.open(io.BytesIO(sample.image_bytes)))
+        image = load_image(Image.open(io.BytesIO(sample.image_bytes)), rgb=False)  # the model converts
         for task, prompt, truth in _questions(kind, sample.record["rows"], image.size):
             answer = molmo.generate(image, prompt, max_new_tokens=max_new_tokens)
             if task == "point":

@@ -101,7 +101,7 @@ def answer_with_points(
 ) -> tuple[str, list]:
     """The answer and its parsed points, drawn on the image turned upright by its EXIF orientation
     (as training saw its images)."""
-    image = load_image(image)
+    image = load_image(image, rgb=False)  # each model family converts to RGB its own way
     text = molmo.generate(image, prompt, max_new_tokens=max_new_tokens)
     points = parse_points(text)
     if out_png:

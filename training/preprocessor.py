@@ -104,15 +104,17 @@ class ImageTokenIds:
     im_col: int
 
 
-def load_image(image: Image.Image) -> Image.Image:
+def load_image(image: Image.Image, rgb: bool = True) -> Image.Image:
     """An image as training sees it: turned upright by its EXIF orientation (as phones and browsers
-    show it, and as the released code loads images), then RGB."""
+    show it, and as the released code loads images), then RGB. With `rgb=False` the mode is left
+    to the model: our Molmo converts to RGB (dropping transparency, as the released code), Molmo2's
+    processor composites transparency onto white."""
     try:
         if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
             image = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - unreadable EXIF: keep the pixels as stored, as the released code
         pass
-    return image if image.mode == "RGB" else image.convert("RGB")
+    return image if image.mode == "RGB" or not rgb else image.convert("RGB")
 
 
 @functools.cache

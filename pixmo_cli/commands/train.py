@@ -401,7 +401,7 @@ def _infer_batch(args) -> int:
 
     with answers_path.open("w", encoding="utf-8") as out:
         for prompt_id, path, prompt in tqdm(rows, desc=f"answering as {model_name}", unit="prompt"):
-            answer = molmo.generate(load_image(images[path]), prompt, max_new_tokens=args.max_new_tokens)
+            answer = molmo.generate(load_image(images[path], rgb=False), prompt, max_new_tokens=args.max_new_tokens)
             out.write(answer_line_json(prompt_id=prompt_id, model=model_name, answer=answer))
             out.flush()
     print(f"{len(rows)} answers by {model_name} written to {answers_path}")

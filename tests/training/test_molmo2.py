@@ -405,3 +405,24 @@ def test_a_folder_in_the_released_layout_fine_tunes(clocks_release, tmp_path):
     config.init_from = str(released)
     records = train(config, [clocks_release], tmp_path / "b", steps=2)
     assert records[-1]["loss"] > 0
+
+
+def test_transparent_images_train_as_the_processor_shows_them(clocks_release, tiny):
+    """The stream hands Molmo2 the image upright but in its own mode, so transparency is
+    composited onto white as Molmo2Processor does (converting to RGB first would drop it)."""
+    import io
+
+    from training.data import release_summary
+    from training.molmo2.data import Molmo2PackedStream
+    from training.molmo2.images import image_inputs
+
+    _, inputs = tiny
+    rgba = Image.new("RGBA", (64, 48), (200, 10, 10, 0))  # fully transparent red: white to the processor
+    buffer = io.BytesIO()
+    rgba.save(buffer, "PNG")
+    stream = Molmo2PackedStream(
+        [release_summary(clocks_release, "train")], resolve("molmo2_tiny").data, inputs, inputs
+    )
+    batch = stream.make_batch([(0, (buffer.getvalue(), [{"text": "1:05 AM"}], []))], "0-0-0-0")
+    expected = image_inputs(Image.new("RGB", (64, 48), (255, 255, 255)), inputs.images)["pixel_values"]
+    np.testing.assert_array_equal(batch["pixel_values"].numpy(), expected)

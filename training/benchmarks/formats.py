@@ -200,9 +200,10 @@ def _file(text: str, folder: Path) -> Path | None:
 
 
 def open_image(data: bytes):
-    """A PIL image from encoded bytes, upright by its EXIF orientation and RGB (as training reads)."""
+    """A PIL image from encoded bytes, upright by its EXIF orientation (as training reads); each
+    model family converts it to RGB its own way."""
     from PIL import Image
 
     from training.preprocessor import load_image
 
-    return load_image(Image.open(io.BytesIO(data)))
+    return load_image(Image.open(io.BytesIO(data)), rgb=False)

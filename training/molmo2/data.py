@@ -88,7 +88,7 @@ class Molmo2PackedStream(PackedStream):
     def make_batch(self, groups, tag: str) -> dict[str, torch.Tensor]:
         examples, c, inputs = [], self.config, self.preprocessor
         for j, (i, (image_bytes, rows, metas)) in enumerate(groups):
-            image = load_image(Image.open(io.BytesIO(image_bytes)))
+            image = load_image(Image.open(io.BytesIO(image_bytes)), rgb=False)  # Molmo2 composites alpha
             release = self.releases[i]
             style = molmo2_style(style_for(release.kind, image_config(metas, release), c.styles))
             rng = random.Random(f"fmt-{tag}-{j}")

@@ -46,7 +46,7 @@ class Molmo2Model:
     def model_inputs(self, image: Image.Image, prompt: str) -> dict[str, torch.Tensor]:
         """What the processor would give for one image and one question, as a batch of one."""
         text = self.inputs.text
-        image_in = self.inputs.image(image.convert("RGB"))
+        image_in = self.inputs.image(image)  # RGB as the processor makes it: transparency onto white
         ids = np.array([text.bos_id, *image_in["tokens"].tolist(), *text.prompt_tokens(prompt)], np.int64)
         device = next(self.model.parameters()).device
         tensors = {
