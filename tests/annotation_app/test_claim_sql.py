@@ -9,9 +9,8 @@ from rest_framework.renderers import JSONRenderer
 
 from annotation_app.api.serializers import AssignmentOutput
 from annotation_app.models import Assignment, AuditEvent, CompareItem
-from tests.annotation_app.factories import ProjectFactory, WorkItemFactory
-
 from annotation_app.services.claim_sql import ALIASES, CLAIM_SQL
+from tests.annotation_app.factories import ProjectFactory, WorkItemFactory
 
 
 def _columns(model_name: str) -> set[str]:
@@ -66,3 +65,44 @@ def test_the_claim_answer_is_what_the_assignment_serializer_gives(api_for, annot
     assert response.json() == expected
     assert AuditEvent.objects.filter(action="assignment.claim", target_type="assignment",
                                      target_id=str(assignment.pk), data={"work_item": item.pk}).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_claim_statement_runs_prepared_with_server_side_binding(annotator, other_annotator):
+    """PIXMO_DB_PREPARE=1 binds on the server and prepares the statement: every parameter's type
+    must be clear to PostgreSQL from where it stands."""
+    import psycopg
+    from django.db import connection
+    from django.utils import timezone
+
+    item = WorkItemFactory(project=ProjectFactory(kind="points", labels=["person"], overlap_k=2))
+    now = timezone.now()
+    connection.ensure_connection()
+    claimed = []
+    for user in (annotator, other_annotator, annotator):
+        with psycopg.Cursor(connection.connection) as cursor:
+            params = {"project": item.project_id, "annotator": user.pk, "now": now, "expires": now}
+            cursor.execute(CLAIM_SQL, params, prepare=True)
+            claimed.append(cursor.fetchone() is not None)
+    assert claimed == [True, True, False]  # the third: annotator already had this item
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({}, {"conn_max_age": 0, "health_checks": True, "options": {}}),
+    ({"DATABASE_CONN_MAX_AGE": "60", "PIXMO_DB_PREPARE": "1"},
+     {"conn_max_age": 60, "health_checks": True, "options": {"server_side_binding": True, "prepare_threshold": 2}}),
+    ({"PIXMO_DB_PREPARE": "1", "PIXMO_DB_PREPARE_THRESHOLD": "5", "DATABASE_CONN_HEALTH_CHECKS": "0"},
+     {"conn_max_age": 0, "health_checks": False, "options": {"server_side_binding": True, "prepare_threshold": 5}}),
+])
+def test_database_connection_settings_from_the_environment(environ, expected):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json; from annotation_app.settings.database import DATABASES as D; d = D['default']; "
+            "print(json.dumps({'conn_max_age': d['CONN_MAX_AGE'], 'health_checks': d['CONN_HEALTH_CHECKS'], "
+            "'options': d.get('OPTIONS', {})}))")
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgres://u@db.invalid:5432/pixmo", **environ}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    assert json.loads(out) == expected
