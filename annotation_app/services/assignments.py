@@ -7,6 +7,7 @@ the database lock (BEGIN IMMEDIATE) — so concurrent claimers never over-assign
 block on each other's rows.
 """
 
+import functools
 import logging
 from contextlib import nullcontext
 from datetime import timedelta
@@ -124,14 +125,29 @@ def _claim_statement(*, annotator: User, project_id: int) -> Assignment | None:
 def _model_from_row(model, values):
     """A model instance from its concrete columns' raw values, converted as a queryset would
     (JSON text parsed, time zones applied)."""
+    attnames, converters = _row_converters(model, connection.vendor)
+    converted = list(values)
+    if len(converted) != len(attnames):
+        raise ValueError(f"{model.__name__}: {len(converted)} values for {len(attnames)} columns")
+    for index, column, field_converters in converters:
+        for converter in field_converters:
+            converted[index] = converter(converted[index], column, connection)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+@functools.cache
+def _row_converters(model, vendor: str) -> tuple[list[str], list[tuple[int, object, list]]]:
+    """A model's attribute names and, for each column that has them, its value converters: the
+    same for every claim on a backend, so they are listed once per process (the claim path builds
+    three models per call). Each converter is given the calling thread's connection."""
     fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
+    converters = []
+    for index, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)
-        for converter in [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]:
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+        field_converters = [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
+        if field_converters:
+            converters.append((index, column, field_converters))
+    return [field.attname for field in fields], converters
 
 
 def _live_assignment(*, annotator: User, project: Project) -> Assignment | None:
