@@ -7,20 +7,36 @@
    storage. MB/s and p50/p99 of each, and the ratio.
 2. Claims: `POST /api/projects/<id>/next/` (the lease row, the never-twice rule, the audit row,
    the answer with the image) against a bare view running one indexed `UPDATE … RETURNING`.
-   Each annotator submits a point set after each claim (not timed), as a working one does.
+   Each annotator submits a point set after each claim (not timed), as a working one does; so
+   at 10 and 50 annotators the full path's server also serves those submits, the bare one's not.
+
+Closed loop (the default): each annotator sends its next request as soon as the last is answered,
+so 50 annotators keep 50 requests in flight and p99 measures the queue on the machine's cores
+(the bare view's own p99 beside it says how much of it is the machine). `--open-loop 2 5` (claims
+only): each annotator claims once every 2-5 s on its own schedule, whatever the answers' latency,
+as an annotator does between items; latency counts from the scheduled time, and the ratios printed
+are of p50 and p99, the schedule setting the throughput. `--rounds N` measures bare and full in
+turn N times and pools the latencies, so a load that comes and goes on a shared machine falls on
+both; each round's throughput ratio is printed too. `--conn-max-age 60` keeps connections
+(DATABASE_CONN_MAX_AGE) and `--prepare` prepares statements (PIXMO_DB_PREPARE), for both paths.
 
 Both run under `bench.bare.settings` (the platform's settings, the bare views mounted beside the
 real URLs) on PostgreSQL (DATABASE_URL) with a filesystem broker in a scratch folder.
 
     source /tmp/pixmo-env.sh   # any DATABASE_URL to a scratch PostgreSQL database
     .venv/bin/python bench/upload.py --annotators 1 10 50
+    .venv/bin/python bench/upload.py --paths claim --rounds 2 --conn-max-age 60 --prepare
+    .venv/bin/python bench/upload.py --paths claim --annotators 50 --claims-per-annotator 10 --open-loop 2 5 \
+        --conn-max-age 60 --prepare
 """
 
 import argparse
 import os
+import random
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -94,6 +110,60 @@ def closed_loop(concurrency: int, per_client: int, make_call, warmup: int = 2) -
     return concurrency / (sum(flat) / len(flat)), flat, sum(errors)
 
 
+def open_loop(concurrency: int, per_client: int, make_call, pace: tuple[float, float],
+              warmup: int = 2) -> tuple[float, list[float], int]:
+    """(calls/s, latencies, errors) like `closed_loop`, but each of `concurrency` annotators makes
+    its calls on its own schedule, one every `pace` seconds (uniform between the two), whatever the
+    answers' latency: an annotator claims, works on the item (the full claim's submit is part of
+    that work), and claims again. Starts are staggered over the first interval. A call whose
+    scheduled time has passed (the server fell behind) goes at once and its latency counts from
+    the scheduled time, so a slow server is not hidden by fewer calls."""
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+    barrier = threading.Barrier(concurrency + 1)
+
+    def worker(index: int) -> None:
+        call, rng = make_call(index), random.Random(index)
+        for _ in range(warmup):
+            call()
+        barrier.wait()
+        due = time.perf_counter() + rng.uniform(0, pace[1])
+        for _ in range(per_client):
+            time.sleep(max(0.0, due - time.perf_counter()))
+            late = max(0.0, time.perf_counter() - due)
+            ok, seconds = call()
+            latencies[index].append(late + seconds)
+            errors[index] += not ok
+            due += rng.uniform(*pace)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    flat = [x for per in latencies for x in per]
+    return len(flat) / (time.perf_counter() - start), flat, sum(errors)
+
+
+def ratio_text(name: str, pooled: dict, round_rates: dict, args) -> str:
+    """Beside a full path: its throughput over the bare one's (closed loop; per round too when
+    there are several), or its p50 and p99 over the bare one's (open loop, where the schedule sets
+    the throughput)."""
+    if name.startswith("bare"):
+        return ""
+    full, bare = pooled[name][0], pooled["bare " + name][0]
+    if args.open_loop:
+        return (f"   p50 {percentile_ms(full, 50) / percentile_ms(bare, 50):.2f}×, "
+                f"p99 {percentile_ms(full, 99) / percentile_ms(bare, 99):.2f}× the bare one's")
+    text = f"   {(sum(bare) / len(bare)) / (sum(full) / len(full)):.2f}× throughput"
+    if args.rounds > 1:
+        per_round = zip(round_rates[name], round_rates["bare " + name], strict=True)
+        text += " (rounds: " + " ".join(f"{full_rate / bare_rate:.2f}" for full_rate, bare_rate in per_round) + ")"
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--annotators", type=int, nargs="+", default=[1, 10, 50])
@@ -105,6 +175,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--conn-max-age", type=int, default=0,
                         help="DATABASE_CONN_MAX_AGE for the server (0: a connection per request, the default)")
+    parser.add_argument("--prepare", action="store_true",
+                        help="PIXMO_DB_PREPARE=1 for the server (server-side binding, prepared statements)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each path this many times, bare and full in turn, and pool the latencies "
+                             "(a load that comes and goes falls on both); each round's ratio is printed")
+    parser.add_argument("--open-loop", type=float, nargs=2, metavar=("MIN_S", "MAX_S"),
+                        help="claims only: each annotator claims once every MIN_S..MAX_S seconds (think time) "
+                             "instead of back to back")
     parser.add_argument("--paths", nargs="+", choices=["upload", "claim"], default=["upload", "claim"],
                         help="what to measure, each against its bare baseline (default: both)")
     args = parser.parse_args()
@@ -112,14 +190,18 @@ def main() -> int:
         print("bench/upload.py needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
         return 2
     most = max(args.annotators)
-    items = sum(args.annotators) * (max(args.uploads_per_annotator, args.claims_per_annotator) + 2) + 100
+    if args.open_loop and args.paths != ["claim"]:
+        parser.error("--open-loop measures claims only: add --paths claim")
+    per_annotator = max(args.uploads_per_annotator, args.claims_per_annotator) + 2
+    items = sum(args.annotators) * per_annotator * args.rounds + 100
     captions, points, bare, tokens = setup(items, most)
     audio = wav_bytes(args.seconds, sample_rate=args.rate)
     megabytes = len(audio) / 1e6
     scratch = Path(tempfile.mkdtemp(prefix="pixmo-bench-upload-"))
     env = {"DJANGO_SETTINGS_MODULE": "bench.bare.settings", "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url(settings.DATABASES["default"]),
            "PIXMO_MEDIA_ROOT": str(scratch / "media"), "PIXMO_VAR_DIR": str(scratch / "var"),
-           "CELERY_BROKER_URL": "filesystem://", "DATABASE_CONN_MAX_AGE": str(args.conn_max_age)}
+           "CELERY_BROKER_URL": "filesystem://", "DATABASE_CONN_MAX_AGE": str(args.conn_max_age),
+           "PIXMO_DB_PREPARE": "1" if args.prepare else "0"}
     with Gunicorn(folder=scratch, env=env, workers=args.workers, threads=args.threads) as server:
         print(f"gunicorn {args.workers} workers × {args.threads} threads, PostgreSQL {connection.pg_version}; "
               f"recording {megabytes:.2f} MB ({args.seconds:.0f} s WAV at {args.rate} Hz)")
@@ -169,21 +251,33 @@ def main() -> int:
                 return status == 200, seconds
             return call
 
+        loop = "closed loop" if not args.open_loop else f"open loop, a claim every {args.open_loop[0]:g}-{args.open_loop[1]:g} s"
+        print(f"{loop}; {args.rounds} round(s) per path, bare and full in turn, latencies pooled")
         print(f"\n{'annotators':>10} {'path':>12} {'MB/s':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
               "   ratio vs bare")
         for concurrency in args.annotators:
-            rows = {}
             paths = (("bare upload", bare_upload, args.uploads_per_annotator),
                      ("upload", full_upload, args.uploads_per_annotator),
                      ("bare claim", bare_claim, args.claims_per_annotator),
                      ("claim", full_claim, args.claims_per_annotator))
-            for name, make, per in (path for path in paths if path[0].removeprefix("bare ") in args.paths):
-                rate, latencies, errors = closed_loop(concurrency, per, make)
-                rows[name] = rate
+            measured = [path for path in paths if path[0].removeprefix("bare ") in args.paths]
+            pooled = {name: ([], 0) for name, _, _ in measured}
+            round_rates = {name: [] for name, _, _ in measured}
+            for _ in range(args.rounds):
+                for name, make, per in measured:
+                    if args.open_loop:
+                        rate, latencies, errors = open_loop(concurrency, per, make, tuple(args.open_loop))
+                    else:
+                        rate, latencies, errors = closed_loop(concurrency, per, make)
+                    pooled[name] = (pooled[name][0] + latencies, pooled[name][1] + errors)
+                    round_rates[name].append(rate)
+            for name, _, _ in measured:
+                latencies, errors = pooled[name]
+                rate = (sum(round_rates[name]) / args.rounds if args.open_loop
+                        else concurrency / (sum(latencies) / len(latencies)))
                 mbps = f"{rate * megabytes:7.1f}" if "upload" in name else f"{'':>7}"
-                ratio = f"   {rate / rows['bare ' + name]:.2f}× throughput" if not name.startswith("bare") else ""
                 print(f"{concurrency:>10} {name:>12} {mbps} {rate:7.1f} {percentile_ms(latencies, 50):8.1f} "
-                      f"{percentile_ms(latencies, 99):8.1f} {errors:>6}{ratio}")
+                      f"{percentile_ms(latencies, 99):8.1f} {errors:>6}{ratio_text(name, pooled, round_rates, args)}")
     return 0
 
 
