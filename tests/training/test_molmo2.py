@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.training.test_molmo2_images import MAKE_REF_VENV, REF_PYTHON
 from training.formatting import Annotation
 from training.molmo2 import points as molmo2_points
 from training.molmo2.config import Molmo2ModelConfig
@@ -426,3 +427,18 @@ def test_transparent_images_train_as_the_processor_shows_them(clocks_release, ti
     batch = stream.make_batch([(0, (buffer.getvalue(), [{"text": "1:05 AM"}], []))], "0-0-0-0")
     expected = image_inputs(Image.new("RGB", (64, 48), (255, 255, 255)), inputs.images)["pixel_values"]
     np.testing.assert_array_equal(batch["pixel_values"].numpy(), expected)
+
+
+@pytest.mark.skipif(
+    not REF_PYTHON.exists(), reason=f"no Molmo2 reference venv at {REF_PYTHON}: {MAKE_REF_VENV}"
+)
+def test_auto_processor_loads_the_export_and_gives_our_inputs(clocks_release, tmp_path):
+    """In a venv with torchvision: AutoProcessor.from_pretrained(RUN/model) works, its inputs for
+    5 images x 3 questions (through the saved chat template) equal ours, and transformers'
+    generate on them gives our answers (bench/molmo2_export_processor.py)."""
+    train(resolve("molmo2_tiny"), [clocks_release], tmp_path / "run", steps=5)
+    done = subprocess.run([str(REF_PYTHON), "bench/molmo2_export_processor.py", str(tmp_path / "run" / "model")],
+                          check=False, capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "AutoProcessor.from_pretrained" in done.stdout and ": 0 mismatches" in done.stdout

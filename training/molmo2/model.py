@@ -137,6 +137,13 @@ def build(model_config: Molmo2ModelConfig, init_from: str | None) -> tuple[Molmo
         images = model_config.image_config()
     check_ids(hf.config, text)
     check_images(hf.config, images)
+    # the export's generation_config.json: `generate` in any process stops at the answer's EOS
+    generation = hf.generation_config
+    generation.eos_token_id, generation.bos_token_id, generation.pad_token_id = (
+        text.eos_id,
+        text.bos_id,
+        text.pad_id,
+    )
     return Molmo2ForTraining(hf), Molmo2Inputs(text, images)
 
 
