@@ -65,39 +65,33 @@ def tiny_config() -> dict:
     }  # fmt: skip
 
 
-def molmo2_4b_config() -> dict:
-    """allenai/Molmo2-4B's shapes: the released ViT + a Qwen3-4B text model."""
+def _released_shape(text_width: int, text_mlp: int, adapter_mlp: int, rope_theta: float) -> dict:
+    """The released ViT and adapter read at layers 24 and 18, and a 36-layer Qwen3 text model of
+    this width over the released vocabulary."""
     return {
         "vision_config": _siglip_so400m_vit(),
         "adapter_config": {
             "vision_feature_layer": [24, 18], "hidden_size": 1152, "num_attention_heads": 16,
-            "num_key_value_heads": 16, "head_dim": 72, "intermediate_size": 9728, "text_hidden_size": 2560,
+            "num_key_value_heads": 16, "head_dim": 72, "intermediate_size": adapter_mlp, "text_hidden_size": text_width,
         },
         "text_config": {
-            "hidden_size": 2560, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
-            "vocab_size": 151936, "additional_vocab_size": 128, "num_hidden_layers": 36, "intermediate_size": 9728,
-            "max_position_embeddings": 36864, "rope_parameters": {"rope_type": "default", "rope_theta": 5e6},
+            "hidden_size": text_width, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
+            "vocab_size": 151936, "additional_vocab_size": 128, "num_hidden_layers": 36, "intermediate_size": text_mlp,
+            "max_position_embeddings": 36864, "rope_parameters": {"rope_type": "default", "rope_theta": rope_theta},
         },
         **_token_ids(151936),
     }  # fmt: skip
+
+
+def molmo2_4b_config() -> dict:
+    """allenai/Molmo2-4B's shapes (its hub config.json): the released ViT + a Qwen3-4B text model."""
+    return _released_shape(text_width=2560, text_mlp=9728, adapter_mlp=9728, rope_theta=5e6)
 
 
 def molmo2_8b_config() -> dict:
     """allenai/Molmo2-8B's shapes: the released ViT + a Qwen3-8B text model (transformers'
-    Molmo2TextConfig defaults)."""
-    return {
-        "vision_config": _siglip_so400m_vit(),
-        "adapter_config": {
-            "vision_feature_layer": [24, 18], "hidden_size": 1152, "num_attention_heads": 16,
-            "num_key_value_heads": 16, "head_dim": 72, "intermediate_size": 12288, "text_hidden_size": 4096,
-        },
-        "text_config": {
-            "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
-            "vocab_size": 151936, "additional_vocab_size": 128, "num_hidden_layers": 36, "intermediate_size": 12288,
-            "max_position_embeddings": 36864, "rope_parameters": {"rope_type": "default", "rope_theta": 1e6},
-        },
-        **_token_ids(151936),
-    }  # fmt: skip
+    Molmo2TextConfig defaults, which are documented as Molmo2-8B's)."""
+    return _released_shape(text_width=4096, text_mlp=12288, adapter_mlp=12288, rope_theta=1e6)
 
 
 CONFIGS = {"tiny": tiny_config, "4b": molmo2_4b_config, "8b": molmo2_8b_config}
