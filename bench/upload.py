@@ -7,8 +7,11 @@
    storage. MB/s and p50/p99 of each, and the ratio.
 2. Claims: `POST /api/projects/<id>/next/` (the lease row, the never-twice rule, the audit row,
    the answer with the image) against a bare view running one indexed `UPDATE … RETURNING`.
-   Each annotator submits a point set after each claim (not timed), as a working one does; so
-   at 10 and 50 annotators the full path's server also serves those submits, the bare one's not.
+   Both servers serve claims only: each simulated annotator takes its next claim as the next of
+   its own pool of users (an annotator holds one live lease, so a second claim by the same user
+   would only give that lease back). `--submit` instead has one user per annotator submit a point
+   set after each claim (not timed), as a working one does; then the full path's server also
+   serves those submits and the bare one's does not, which halves its share of the machine.
 
 Closed loop (the default): each annotator sends its next request as soon as the last is answered,
 so 50 annotators keep 50 requests in flight and p99 measures the queue on the machine's cores
@@ -19,6 +22,14 @@ are of p50 and p99, the schedule setting the throughput. `--rounds N` measures b
 turn N times and pools the latencies, so a load that comes and goes on a shared machine falls on
 both; each round's throughput ratio is printed too. `--conn-max-age 60` keeps connections
 (DATABASE_CONN_MAX_AGE) and `--prepare` prepares statements (PIXMO_DB_PREPARE), for both paths.
+
+Measured (2 shared cores, gunicorn 3 workers x 8 threads, claims only, 4 rounds of 60 claims per
+annotator): with the default connection per request, 0.56x / 0.58x / 0.57x the bare view's
+throughput at 1 / 10 / 50 annotators (rounds 0.47-0.68); with `--conn-max-age 60 --prepare`, where
+the bare view gains most, 0.38x / 0.48x / 0.36x. Closed loop at 50 the bare view's own p99 is
+403 ms (115 ms with kept connections), so a 50 ms p99 there is the machine's limit, not the
+claim's. Open loop, 50 annotators claiming every 2-5 s: claim p50 13.7 ms, p99 23.9 ms (bare 8.1
+/ 16.4); kept connections and prepared: 5.7 / 26.9 ms (bare 3.3 / 7.6).
 
 Both run under `bench.bare.settings` (the platform's settings, the bare views mounted beside the
 real URLs) on PostgreSQL (DATABASE_URL) with a filesystem broker in a scratch folder.
@@ -58,7 +69,8 @@ from devtools.servers import Gunicorn, TokenClient, database_url, multipart_body
 from devtools.speech import wav_bytes
 
 
-def setup(items: int, annotators: int) -> tuple[Project, Project, Project, list[str]]:
+def setup(items: int, annotators: int, pool: int = 1) -> tuple[Project, Project, Project, list[list[str]]]:
+    """The three projects, and for each annotator `pool` users' tokens (made in bulk)."""
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -73,13 +85,17 @@ def setup(items: int, annotators: int) -> tuple[Project, Project, Project, list[
     for project in tqdm((captions, points, bare), desc="work items", unit="project"):
         WorkItem.objects.bulk_create([WorkItem(project=project, image=image, variant=v, open_slots=1)
                                       for v in range(items)], batch_size=5000)
-    with connection.cursor() as cursor:
+    users = User.objects.bulk_create(
+        [User(username=f"bench-{run}-{i}-{j}", password="!") for i in range(annotators) for j in range(pool)],
+        batch_size=5000)
+    made = Token.objects.bulk_create([Token(user=user, key=Token.generate_key()) for user in users], batch_size=5000)
+    with connection.cursor() as cursor:  # fresh statistics for the tables the claim reads
         cursor.execute("ANALYZE annotation_app_workitem")
-    tokens = []
-    for i in range(annotators):
-        user, _ = User.objects.get_or_create(username=f"bench-{run}-{i}")
-        tokens.append(Token.objects.create(user=user).key)
-    return captions, points, bare, tokens
+        cursor.execute("ANALYZE annotation_app_assignment")
+        cursor.execute(f"ANALYZE {User._meta.db_table}")
+        cursor.execute(f"ANALYZE {Token._meta.db_table}")
+    keys = [token.key for token in made]
+    return captions, points, bare, [keys[i * pool:(i + 1) * pool] for i in range(annotators)]
 
 
 def closed_loop(concurrency: int, per_client: int, make_call, warmup: int = 2) -> tuple[float, list[float], int]:
@@ -183,6 +199,9 @@ def main() -> int:
     parser.add_argument("--open-loop", type=float, nargs=2, metavar=("MIN_S", "MAX_S"),
                         help="claims only: each annotator claims once every MIN_S..MAX_S seconds (think time) "
                              "instead of back to back")
+    parser.add_argument("--submit", action="store_true",
+                        help="claims by one user per annotator, each followed by an untimed point-set submit "
+                             "(default: claims only, each by the next user of the annotator's pool)")
     parser.add_argument("--paths", nargs="+", choices=["upload", "claim"], default=["upload", "claim"],
                         help="what to measure, each against its bare baseline (default: both)")
     args = parser.parse_args()
@@ -194,7 +213,10 @@ def main() -> int:
         parser.error("--open-loop measures claims only: add --paths claim")
     per_annotator = max(args.uploads_per_annotator, args.claims_per_annotator) + 2
     items = sum(args.annotators) * per_annotator * args.rounds + 100
-    captions, points, bare, tokens = setup(items, most)
+    # claims only: every claim (warm-up included) in every round at every concurrency by its own user
+    pool = 1 if args.submit else (args.claims_per_annotator + 2) * args.rounds * len(args.annotators)
+    captions, points, bare, pools = setup(items, most, pool)
+    tokens = [keys[0] for keys in pools]
     audio = wav_bytes(args.seconds, sample_rate=args.rate)
     megabytes = len(audio) / 1e6
     scratch = Path(tempfile.mkdtemp(prefix="pixmo-bench-upload-"))
@@ -231,13 +253,18 @@ def main() -> int:
                 return status == 201, seconds
             return call
 
+        used = [0] * most  # users of each annotator's pool claimed with so far, over rounds and levels
+
         def full_claim(index: int):
             client = TokenClient(server.url, tokens[index])
 
             def call():
+                if not args.submit:
+                    client.headers = {"Authorization": f"Token {pools[index][used[index]]}"}
+                    used[index] += 1
                 status, body, seconds = client.json("POST", f"/api/projects/{points.pk}/next/")
-                if status != 200:
-                    return False, seconds
+                if status != 200 or not args.submit:
+                    return status == 200, seconds
                 done, _, _ = client.json("POST", f"/api/assignments/{body['id']}/points/", {"point_sets": [
                     {"client_uuid": str(uuid.uuid4()), "label": "person", "points": [{"x_px": 10, "y_px": 10}]}]})
                 return done == 201, seconds
