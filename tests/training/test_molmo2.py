@@ -442,3 +442,13 @@ def test_auto_processor_loads_the_export_and_gives_our_inputs(clocks_release, tm
                           env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "AutoProcessor.from_pretrained" in done.stdout and ": 0 mismatches" in done.stdout
+
+
+def test_bf16_autocast_keeps_fp32_master_weights(clocks_release, tmp_path):
+    """precision = bf16: the forward runs under bf16 autocast (here on the CPU), the weights and the
+    exported folder stay float32, and the loss falls."""
+    config = resolve("molmo2_tiny")
+    config.precision = "bf16"
+    records = train(config, [clocks_release], tmp_path / "run", steps=6)
+    assert all(np.isfinite(r["loss"]) for r in records) and records[-1]["loss"] < records[0]["loss"]
+    assert json.loads((tmp_path / "run" / "model" / "config.json").read_text())["dtype"] == "float32"
