@@ -452,3 +452,37 @@ def test_bf16_autocast_keeps_fp32_master_weights(clocks_release, tmp_path):
     records = train(config, [clocks_release], tmp_path / "run", steps=6)
     assert all(np.isfinite(r["loss"]) for r in records) and records[-1]["loss"] < records[0]["loss"]
     assert json.loads((tmp_path / "run" / "model" / "config.json").read_text())["dtype"] == "float32"
+
+
+def test_mfu_counts_for_molmo2(tiny, clocks_release):
+    """The FLOPs the GPU run's MFU is made of: the ViT's own per crop (counted by torch), and per
+    step 6 N per token for the text model plus the adapter per pooled token."""
+    from training.data import release_summary
+    from training.flops import batch_counts, flops_per_step
+    from training.molmo2.data import Molmo2PackedStream
+
+    model, inputs = tiny
+    per_crop = model.vision_flops_per_crop()
+    vision = model.vision.config
+    n_pos, width, mlp, layers = (
+        vision.num_position_embeddings,
+        vision.hidden_size,
+        vision.intermediate_size,
+        3,
+    )
+    matmuls = 2 * n_pos * (vision.patch_size**2 * 3 * width + layers * (4 * width * width + 2 * width * mlp))
+    assert matmuls <= per_crop <= 1.5 * matmuls
+    batch = next(
+        iter(
+            Molmo2PackedStream(
+                [release_summary(clocks_release, "train")], resolve("molmo2_tiny").data, inputs, inputs
+            )
+        )
+    )
+    counts = batch_counts(batch)
+    assert counts == {
+        "crops": batch["pixel_values"].shape[0],
+        "pooled": batch["image_token_pooling"].shape[0],
+    }
+    stats = {"tokens": int(batch["n_real_tokens"]), "seq_len": batch["input_ids"].shape[1], **counts}
+    assert flops_per_step(model, stats, per_crop) > 3 * per_crop * counts["crops"]
