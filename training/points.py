@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from pixmo_formats import molmo2_points
 from pixmo_formats.points import NONE_ANSWER, format_count, format_points, points_in_text, strip_point_markup
 
 __all__ = ["NONE_ANSWER", "format_count", "format_points", "parse_count", "parse_points"]
@@ -27,9 +28,7 @@ _WORD_NUMBERS = {
 def parse_points(text: str) -> list[tuple[float, float]]:
     """All points in `text` (0-100), in the order written; a reply cut off inside its tag still
     counts. A Molmo2 answer (`<points coords="1 1 123 456">`) is read in its own format."""
-    from training.molmo2.points import parse_points as parse_molmo2
-
-    return points_in_text(text) or parse_molmo2(text)
+    return points_in_text(text) or molmo2_points.parse_points(text)
 
 
 def parse_count(text: str) -> int | None:

@@ -14,19 +14,24 @@ from training.preprocessor import ImageTokenIds
 SPECIAL_TOKENS = ("<im_start>", "<im_end>", "<im_patch>", "<im_col>", "<|image|>")
 
 
-def byte_level_tokenizer():
-    """A 257-token byte-level tokenizer (256 bytes + <|endoftext|>) for the tiny config: no
-    merges, so it needs no trained vocabulary and never meets an unknown character."""
+def byte_level_tokenizer(specials: tuple[str, ...] = ("<|endoftext|>",), vocab_size: int | None = None):
+    """A byte-level tokenizer: ids 0-255 are the bytes, then `specials` (special tokens), then
+    reserved ids up to `vocab_size` that are never produced. No merges, so it needs no trained
+    vocabulary and never meets an unknown character. The first special is EOS. The default is the
+    tiny config's 257 tokens."""
     from tokenizers import Tokenizer as RawTokenizer
     from tokenizers import decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     vocab = {ch: byte for byte, ch in enumerate(bytes_to_unicode())}  # id == byte value, in every process
-    vocab["<|endoftext|>"] = len(vocab)
+    for token in specials:
+        vocab[token] = len(vocab)
+    for i in range(len(vocab), vocab_size or 0):
+        vocab[f"<|reserved_{i}|>"] = i
     raw = RawTokenizer(models.BPE(vocab=vocab, merges=[]))
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     raw.decoder = decoders.ByteLevel()
-    return PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|endoftext|>")
+    return PreTrainedTokenizerFast(tokenizer_object=raw, eos_token=specials[0])
 
 
 def bytes_to_unicode() -> list[str]:

@@ -112,14 +112,12 @@ def build(config: TrainConfig, releases: list[str], d: Dist, skip_batches: int):
 def _build_molmo(config: TrainConfig):
     from training.language import load_tokenizer_for
     from training.model import MolmoForCausalLM
-    from training.molmo2.model import is_molmo2_folder
+    from training.molmo2.model import init_from_mismatch
     from training.tokenizer import Tokenizer
 
     if config.init_from:
-        if is_molmo2_folder(config.init_from):
-            raise ValueError(
-                f"init_from={config.init_from} is a Molmo2 checkpoint; train it with a molmo2 config (e.g. molmo2_tiny)"
-            )
+        if mismatch := init_from_mismatch(config.model, config.init_from):
+            raise ValueError(mismatch)
         if not (Path(config.init_from) / "config.json").exists():
             raise ValueError(f"init_from={config.init_from} is not an exported Molmo folder (no config.json)")
         model = MolmoForCausalLM.from_pretrained(config.init_from)

@@ -142,7 +142,7 @@ def _molmo2_image_tokens(args) -> int:
     from dataclasses import replace
 
     from training.molmo2.config import Molmo2ModelConfig
-    from training.molmo2.images import crop_tiling, image_token_string, token_pooling
+    from training.molmo2.images import Molmo2TokenIds, crop_tiling, image_token_ids, token_pooling
 
     try:
         config = Molmo2ModelConfig(preset=MOLMO2_IMAGES[args.config]).image_config()
@@ -157,7 +157,7 @@ def _molmo2_image_tokens(args) -> int:
     window = config.window_patches * config.patch_size
     margins = sum(config.overlap_margins) * config.patch_size
     canvas = {"width": cols * window + margins, "height": rows * window + margins}
-    tokens = image_token_string(grids).count("<")
+    tokens = len(image_token_ids(grids, Molmo2TokenIds(0, 1, 2, 3, 4)))  # the count, whatever the ids
     report = {
         "image": {"width": args.width, "height": args.height},
         "max_crops": config.max_crops,
@@ -165,8 +165,10 @@ def _molmo2_image_tokens(args) -> int:
         "crops": rows * cols,
         "global_view": {"width": config.size, "height": config.size},
         "canvas": canvas,
-        "pooled_grid": {"global": {"rows": int(grids[0]), "cols": int(grids[1])},
-                        "crops": {"rows": int(grids[2]), "cols": int(grids[3])}},  # fmt: skip
+        "pooled_grid": {
+            "global": {"rows": int(grids[0]), "cols": int(grids[1])},
+            "crops": {"rows": int(grids[2]), "cols": int(grids[3])},
+        },
         "image_tokens": tokens,
     }
     if args.json:
@@ -254,22 +256,10 @@ def _init_folder(path: str) -> str:
 def _check_family(config) -> None:
     """A Molmo2 folder starts a molmo2 config and our Molmo's export one of ours, told before
     any model is built."""
-    from training.molmo2.config import Molmo2ModelConfig
-    from training.molmo2.model import is_molmo2_folder
+    from training.molmo2.model import init_from_mismatch
 
-    if not config.init_from:
-        return
-    wants_molmo2, is_molmo2 = isinstance(config.model, Molmo2ModelConfig), is_molmo2_folder(config.init_from)
-    if wants_molmo2 and not is_molmo2:
-        raise CommandError(
-            f"--init-from {config.init_from} is not a Molmo2 checkpoint folder (config.json with model_type "
-            "molmo2); a molmo2 config starts from a released Molmo2 folder or a RUN/model of this family"
-        )
-    if is_molmo2 and not wants_molmo2:
-        raise CommandError(
-            f"--init-from {config.init_from} is a Molmo2 checkpoint; train it with a molmo2 config "
-            "(molmo2_tiny, molmo2_4b, molmo2_8b)"
-        )
+    if config.init_from and (mismatch := init_from_mismatch(config.model, config.init_from)):
+        raise CommandError(f"--init-from {mismatch}")
 
 
 def _check_data(paths: list[str], config) -> None:

@@ -12,9 +12,9 @@ import pytest
 import torch
 from PIL import Image
 
+from pixmo_formats import molmo2_points
 from tests.training.test_molmo2_images import MAKE_REF_VENV, REF_PYTHON
 from training.formatting import Annotation
-from training.molmo2 import points as molmo2_points
 from training.molmo2.config import Molmo2ModelConfig
 from training.molmo2.data import pack, tokenize_example
 from training.molmo2.model import build

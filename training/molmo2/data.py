@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from pixmo_formats import molmo2_points
 from training.data import PackedStream, image_config
 from training.formatting import PointText, Style, format_example, style_for
-from training.molmo2 import points as molmo2_points
 from training.molmo2.images import Molmo2ImageConfig, image_inputs, image_token_ids, image_token_type
 from training.molmo2.text import Molmo2Text
 from training.packing import Example, example_from_pieces, lay_out

@@ -22,22 +22,13 @@ class Molmo2Model:
     @classmethod
     def load(cls, folder: str | Path, device: str = "cpu") -> Molmo2Model:
         from safetensors import SafetensorError
-        from transformers import Molmo2ForConditionalGeneration
 
-        from training.molmo2.model import check_ids, check_images, read_image_config
-        from training.molmo2.text import Molmo2Text
+        from training.molmo2.model import load_folder
 
         folder = Path(folder)
         try:
-            model = (
-                Molmo2ForConditionalGeneration.from_pretrained(str(folder), dtype=torch.float32)
-                .to(device)
-                .eval()
-            )
-            text = Molmo2Text.load(folder, model.config.text_config.vocab_size)
-            images = read_image_config(folder)
-            check_ids(model.config, text)
-            check_images(model.config, images)
+            model, text, images = load_folder(folder)
+            model = model.to(device).eval()
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ValueError(f"{folder} could not be loaded as a Molmo2 model ({reason})") from None

@@ -115,22 +115,13 @@ def build(model_config: Molmo2ModelConfig, init_from: str | None) -> tuple[Molmo
     chat template and image settings; else a random model of the preset with a byte tokenizer."""
     from transformers import Molmo2Config, Molmo2ForConditionalGeneration
 
-    attn = model_config.attn_implementation
     if init_from:
-        folder = Path(init_from)
-        if not is_molmo2_folder(folder):
-            raise ValueError(
-                f"init_from={init_from} is not a Molmo2 checkpoint folder (config.json with model_type molmo2)"
-            )
-        hf = Molmo2ForConditionalGeneration.from_pretrained(
-            str(folder), attn_implementation=attn, dtype=torch.float32
-        )
-        text = Molmo2Text.load(folder, hf.config.text_config.vocab_size)
-        images = model_config.image_config(read_image_config(folder))
+        hf, text, images = load_folder(init_from, model_config.attn_implementation)
+        images = model_config.image_config(images)
     else:
         config = Molmo2Config(**model_config.hf_config_dict())
         hf = Molmo2ForConditionalGeneration._from_config(
-            config, attn_implementation=attn, dtype=torch.float32
+            config, attn_implementation=model_config.attn_implementation, dtype=torch.float32
         )
         vocab = config.text_config.vocab_size
         text = Molmo2Text(synthetic_tokenizer(vocab), vocab)
@@ -145,6 +136,45 @@ def build(model_config: Molmo2ModelConfig, init_from: str | None) -> tuple[Molmo
         text.pad_id,
     )
     return Molmo2ForTraining(hf), Molmo2Inputs(text, images)
+
+
+def load_folder(
+    folder: str | Path, attn_implementation: str = "sdpa"
+) -> tuple[nn.Module, Molmo2Text, Molmo2ImageConfig]:
+    """A Molmo2 checkpoint folder's model (float32), tokenizer with chat template, and image
+    settings, checked against each other."""
+    from transformers import Molmo2ForConditionalGeneration
+
+    folder = Path(folder)
+    if not is_molmo2_folder(folder):
+        raise ValueError(INIT_FROM_NOT_MOLMO2.format(folder=folder))
+    hf = Molmo2ForConditionalGeneration.from_pretrained(
+        str(folder), attn_implementation=attn_implementation, dtype=torch.float32
+    )
+    text = Molmo2Text.load(folder, hf.config.text_config.vocab_size)
+    images = read_image_config(folder)
+    check_ids(hf.config, text)
+    check_images(hf.config, images)
+    return hf, text, images
+
+
+INIT_FROM_NOT_MOLMO2 = (
+    "{folder} is not a Molmo2 checkpoint folder (config.json with model_type molmo2); a molmo2 config "
+    "starts from a released Molmo2 folder or a RUN/model of this family"
+)
+INIT_FROM_MOLMO2 = (
+    "{folder} is a Molmo2 checkpoint; train it with a molmo2 config (molmo2_tiny, molmo2_4b, molmo2_8b)"
+)
+
+
+def init_from_mismatch(model_config, folder: str | Path) -> str | None:
+    """Why `folder` cannot start a run of `model_config`'s family (one sentence), or None."""
+    wants_molmo2, is_molmo2 = isinstance(model_config, Molmo2ModelConfig), is_molmo2_folder(folder)
+    if wants_molmo2 and not is_molmo2:
+        return INIT_FROM_NOT_MOLMO2.format(folder=folder)
+    if is_molmo2 and not wants_molmo2:
+        return INIT_FROM_MOLMO2.format(folder=folder)
+    return None
 
 
 def read_image_config(folder: Path) -> Molmo2ImageConfig:

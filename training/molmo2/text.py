@@ -54,27 +54,20 @@ def synthetic_tokenizer(vocab_size: int = TINY_VOCAB):
     released tokenizers); ids up to `vocab_size` are reserved (never produced: there are no
     merges), so a 4B-shaped model keeps its 151,936-row embedding; the image tokens follow from
     `vocab_size` in the released order. It carries the chat template above."""
-    from tokenizers import AddedToken, decoders, models, pre_tokenizers
-    from tokenizers import Tokenizer as RawTokenizer
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import AddedToken
 
-    from training.tokenizer import bytes_to_unicode
+    from training.tokenizer import byte_level_tokenizer
 
     if vocab_size < TINY_VOCAB:
         raise ValueError(
             f"a synthetic tokenizer needs a text vocabulary of at least {TINY_VOCAB}, got {vocab_size}"
         )
-    vocab = {ch: byte for byte, ch in enumerate(bytes_to_unicode())}
-    for token in TEXT_SPECIALS:
-        vocab[token] = len(vocab)
-    for i in range(len(vocab), vocab_size):
-        vocab[f"<|reserved_{i}|>"] = i
-    raw = RawTokenizer(models.BPE(vocab=vocab, merges=[]))
-    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    raw.decoder = decoders.ByteLevel()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw)
-    tokenizer.add_tokens([AddedToken(t, special=True, normalized=False) for t in (*TEXT_SPECIALS, *IMAGE_TOKENS)],
-                         special_tokens=True)  # fmt: skip
+    tokenizer = byte_level_tokenizer(TEXT_SPECIALS, vocab_size)
+    # the text specials keep their ids and are never split; the image tokens follow the vocabulary
+    specials = (*TEXT_SPECIALS, *IMAGE_TOKENS)
+    tokenizer.add_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in specials], special_tokens=True
+    )
     tokenizer.eos_token = tokenizer.bos_token = "<|im_end|>"
     tokenizer.pad_token = "<|endoftext|>"
     tokenizer.chat_template = CHAT_TEMPLATE

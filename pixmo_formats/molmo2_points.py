@@ -1,5 +1,6 @@
-"""Point text as Molmo2 was trained to write it (its "html-v1" unified format), for the molmo2
-family; the molmo family keeps our `<point x=… y=…>` format (pixmo_formats.points).
+"""Point text as Molmo2 was trained to write it (its "html-v1" unified format): what training's
+molmo2 family writes into answers and what every reader of a Molmo2 model's answers parses; our
+own `<point x=… y=…>` format is `pixmo_formats.points`.
 
     pointing:  <points coords="1 1 123 456 2 300 071">cat</points>
     counting:  Counting the <points coords="1 1 123 456 2 300 071">cat</points> shows a total of 2.
