@@ -31,6 +31,7 @@ from tqdm import tqdm
 from annotation_app.models import Assignment, AuditEvent, Image, Project, User, WorkItem
 from annotation_app.services.assignments import assignment_claim
 from bench.bare.sql import BARE_CLAIM_SQL
+from devtools.servers import run_together
 
 
 def setup(items: int) -> Project:
@@ -83,14 +84,7 @@ def run(concurrency: int, claims: int, claim_once) -> tuple[float, list[float]]:
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
+    elapsed = run_together(worker, concurrency, barrier)
     flat = [x for per in latencies for x in per]
     return len(flat) / elapsed, flat
 

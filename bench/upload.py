@@ -65,7 +65,7 @@ from rest_framework.authtoken.models import Token
 from tqdm import tqdm
 
 from annotation_app.models import Image, Project, User, WorkItem
-from devtools.servers import Gunicorn, TokenClient, database_url, multipart_body, percentile_ms
+from devtools.servers import Gunicorn, TokenClient, database_url, multipart_body, percentile_ms, run_together
 from devtools.speech import wav_bytes
 
 
@@ -116,12 +116,7 @@ def closed_loop(concurrency: int, per_client: int, make_call, warmup: int = 2) -
             latencies[index].append(seconds)
             errors[index] += not ok
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    for thread in threads:
-        thread.join()
+    run_together(worker, concurrency, barrier)
     flat = [x for per in latencies for x in per]
     return concurrency / (sum(flat) / len(flat)), flat, sum(errors)
 
@@ -152,15 +147,9 @@ def open_loop(concurrency: int, per_client: int, make_call, pace: tuple[float, f
             errors[index] += not ok
             due += rng.uniform(*pace)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    elapsed = run_together(worker, concurrency, barrier)
     flat = [x for per in latencies for x in per]
-    return len(flat) / (time.perf_counter() - start), flat, sum(errors)
+    return len(flat) / elapsed, flat, sum(errors)
 
 
 def ratio_text(name: str, pooled: dict, round_rates: dict, args) -> str:

@@ -181,6 +181,22 @@ def multipart_body(fields: dict[str, str], files: dict[str, tuple[str, str, byte
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+def run_together(worker, count: int, barrier) -> float:
+    """Start `count` threads running `worker(index)`; each waits on `barrier` (made for count + 1
+    parties) once its untimed set-up is done. Returns the seconds from the barrier's release until
+    the last thread ends."""
+    import threading
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 def percentile_ms(values: list[float], q: int) -> float:
     if not values:
         return float("nan")
