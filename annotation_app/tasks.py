@@ -13,6 +13,7 @@ from annotation_app.models import AskTurn, CaptionVersion, DatasetRelease, Recor
 from annotation_app.services import pipeline_steps as steps
 from annotation_app.services.assignments import assignments_expire
 from annotation_app.services.pipeline_jobs import pipeline_jobs_sweep
+from annotation_app.services.release_runs import release_exports_sweep
 from annotation_app.services.releases import release_export_run
 
 RETRY = {"autoretry_for": (OperationalError, ConnectionError, TimeoutError), "retry_backoff": True,
@@ -71,14 +72,15 @@ def capqa_generate_task(self, *, caption_version_id: int) -> None:
 
 
 # Acknowledged on receipt: an export may run for hours, longer than the broker's visibility timeout,
-# and must never be handed to a second worker while the first still writes. One whose worker died
-# is resumed by requesting the same release again (it picks up the shards already written).
-@shared_task(name="annotation_app.tasks.release_export_task", acks_late=False,
+# and must never be handed to a second worker while the first still writes. Its writer beats on the
+# release row; one whose worker died is sent again by the sweeper (services/release_runs.py) and
+# picks up the shards already written.
+@shared_task(bind=True, name="annotation_app.tasks.release_export_task", acks_late=False,
              soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
-def release_export_task(*, release_id: int) -> None:
+def release_export_task(self, *, release_id: int) -> None:
     release = DatasetRelease.objects.filter(pk=release_id).first()
     if release is not None:
-        release_export_run(release=release)
+        release_export_run(release=release, task_id=self.request.id)
 
 
 @shared_task(name="annotation_app.tasks.assignments_expire_task", ignore_result=True)
@@ -88,4 +90,4 @@ def assignments_expire_task() -> int:
 
 @shared_task(name="annotation_app.tasks.pipeline_jobs_sweep_task", ignore_result=True)
 def pipeline_jobs_sweep_task() -> int:
-    return pipeline_jobs_sweep()
+    return pipeline_jobs_sweep() + release_exports_sweep()

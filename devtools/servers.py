@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -115,6 +116,24 @@ class OwnRedis:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+@contextmanager
+def celery_sends_to(url: str):
+    """This process's Celery sends go to the broker at `url` while the block runs (a Redis a test
+    owns, or one nothing listens on), then back to the configured one."""
+    from annotation_app import celery_app
+
+    previous = celery_app.conf.broker_write_url
+    celery_app.conf.broker_write_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_write_url = previous
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
 
 
 class TokenClient:

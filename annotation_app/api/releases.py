@@ -13,7 +13,7 @@ class ReleaseOutput(serializers.ModelSerializer):
         model = DatasetRelease
         fields = [
             "id", "name", "datasets", "filters", "uri", "status", "progress", "counts", "manifest",
-            "validation", "error", "created_at", "finished_at",
+            "validation", "error", "created_at", "finished_at", "send_error", "worker", "beat_at", "resends",
         ]
 
 

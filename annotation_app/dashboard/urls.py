@@ -19,5 +19,6 @@ urlpatterns = [
     path("evaluation/", views.evaluation, name="evaluation"),
     path("releases/", views.releases, name="releases"),
     path("releases/cut/", views.release_cut, name="release-cut"),
+    path("releases/<int:release_id>/retry/", views.release_retry, name="release-retry"),
     path("releases/<int:release_id>/files/<path:key>", views.release_file, name="release-file"),
 ]

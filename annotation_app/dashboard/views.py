@@ -32,6 +32,7 @@ from annotation_app.selectors.export import ExportFilters
 from annotation_app.selectors.projects import project_slugs
 from annotation_app.services.pipeline_jobs import pipeline_job_retry
 from annotation_app.services.quality import POINT_MATCH_THRESHOLD
+from annotation_app.services.release_runs import release_export_retry
 from annotation_app.services.releases import EXPORTABLE, release_request
 from annotation_app.services.reviews import review_submit
 
@@ -223,6 +224,7 @@ def releases(request: HttpRequest) -> HttpResponse:
     data = releases_page(**filters)
     return render(request, "annotation_app/dashboard/releases.html", {
         **data, "filters": filters, "statuses": ReleaseStatus.choices, "datasets": list(EXPORTABLE),
+        "sweep_every_s": settings.CELERY_BEAT_SCHEDULE["pipeline-jobs-sweep"]["schedule"],
         "projects": Project.objects.exclude(kind="compare").order_by("name"),
     })
 
@@ -238,11 +240,26 @@ def release_cut(request: HttpRequest) -> HttpResponse:
             actor=request.user, name=request.POST.get("name", ""), datasets=request.POST.getlist("datasets"),
             filters=filters, in_background=True,
         )
-        if requested.resumed:
+        if requested.running:
+            messages.info(request, f"Release {requested.release.name} is being written now "
+                                   f"({requested.release.progress:.0%} done); its progress shows below.")
+        elif requested.resumed:
             messages.success(request, f"Release {requested.release.name} carries on from where it stopped; "
                                       "its progress shows below.")
         else:
             messages.success(request, f"Release {requested.release.name} queued; its progress shows below.")
+    except ServiceError as error:
+        messages.error(request, str(error))
+    return redirect("dashboard:releases")
+
+
+@require_POST
+@admin_required
+def release_retry(request: HttpRequest, release_id: int) -> HttpResponse:
+    release = get_object_or_404(DatasetRelease, pk=release_id)
+    try:
+        release_export_retry(release=release)
+        messages.success(request, f"Release {release.name} sent again; it carries on from its committed shards.")
     except ServiceError as error:
         messages.error(request, str(error))
     return redirect("dashboard:releases")

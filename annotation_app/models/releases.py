@@ -27,6 +27,16 @@ class DatasetRelease(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The export's liveness, as a pipeline job's: the task id of the latest send (a writer whose id
+    # is no longer the row's stops), when it was sent, and the writer's own beat while it builds,
+    # so the sweeper can tell a live export from one whose worker died.
+    task_id = models.CharField(max_length=64, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # null: not yet sent
+    send_error = models.CharField(max_length=500, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True)
+    resends = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from annotation_app.models import PipelineJob, WorkerHeartbeat
 from annotation_app.models.jobs import JobStatus
 from annotation_app.services.pipeline_jobs import pipeline_jobs_stuck
+from annotation_app.services.release_runs import release_exports_stuck
 
 logger = logging.getLogger("pixmo.dashboard")
 
@@ -124,6 +125,7 @@ def pipeline_health() -> dict:
         "running": running_jobs(),
         "failed": failed_jobs(),
         "stuck": pipeline_jobs_stuck(),
+        "stuck_releases": release_exports_stuck(),
         "sweep_every_s": settings.CELERY_BEAT_SCHEDULE["pipeline-jobs-sweep"]["schedule"],
         "workers": worker_heartbeats(),
         "throughput": model_throughput(),

@@ -8,10 +8,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from annotation_app.errors import NotFound
 from annotation_app.models import DatasetRelease
 from annotation_app.models.releases import ReleaseStatus
+from annotation_app.services.broker_queue import broker_tasks
+from annotation_app.services.release_runs import release_stuck_reason
 from pixmo_builders.card import counts_grid, filters_sentence
 from pixmo_builders.storage import split_s3_uri
 
@@ -80,9 +83,12 @@ def release_local_file(*, release: DatasetRelease, key: str) -> Path:
 def releases_page(*, status: str = "", dataset: str = "", name: str = "") -> dict:
     releases = list(releases_filtered(status=status, dataset=dataset, name=name)[:RELEASES_SHOWN])
     signer = _presigning_client() if any(r.uri.startswith("s3://") for r in releases) else None
+    unfinished = any(r.status in (ReleaseStatus.QUEUED, ReleaseStatus.BUILDING) for r in releases)
+    broker, now = (broker_tasks() if unfinished else None), timezone.now()
     rows = [{"release": r, "files": release_files(release=r, signer=signer), "counts": release_counts(release=r),
              "filters": filters_sentence(r.filters) if r.filters else "",
-             "validation_ok": _validation_ok(r.validation), "problems": (r.validation or {}).get("problems", [])}
+             "validation_ok": _validation_ok(r.validation), "problems": (r.validation or {}).get("problems", []),
+             "stuck": release_stuck_reason(r, now=now, broker=broker) if unfinished else None}
             for r in releases]
     return {"rows": rows, "building": any(r.status in (ReleaseStatus.QUEUED, ReleaseStatus.BUILDING) for r in releases)}
 

@@ -19,7 +19,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from annotation_app.celery import app
-from annotation_app.models import PipelineJob
+from annotation_app.models import DatasetRelease, PipelineJob
 from annotation_app.models.jobs import JobStatus
 
 logger = logging.getLogger("pixmo.dispatch")
@@ -74,10 +74,27 @@ def pipeline_stages(*, target_type: str, from_stage: str | None = None) -> tuple
     return stages[stages.index(from_stage):] if from_stage else stages
 
 
-def release_export_dispatch(*, release_id: int, on_error: Callable[[Exception], None]) -> None:
-    """Send the release's export after commit; `on_error` says on the row that it could not start."""
-    send_on_commit(lambda: app.send_task(RELEASE_EXPORT_TASK, kwargs={"release_id": release_id}),
-                   what=f"release={release_id}", on_error=on_error)
+def release_export_dispatch(*, release_id: int, task_id: str) -> None:
+    """Send the release's export under `task_id` after commit. As with a pipeline job, a refused
+    send leaves the row queued with "not yet sent" noted, and the sweeper sends it later."""
+    send_on_commit(lambda: _send_export(release_id, task_id), what=f"release={release_id}",
+                   on_error=lambda error: _note_export_unsent(release_id, task_id, error))
+
+
+def _send_export(release_id: int, task_id: str) -> None:
+    app.signature(RELEASE_EXPORT_TASK, kwargs={"release_id": release_id}).apply_async(task_id=task_id)
+    try:
+        DatasetRelease.objects.filter(pk=release_id, task_id=task_id).update(sent_at=timezone.now(), send_error="")
+    except DatabaseError as error:  # sent, but not noted: the sweeper finds the task in the broker
+        logger.warning("dispatch.unnoted release=%s reason=%s", release_id, error)
+
+
+def _note_export_unsent(release_id: int, task_id: str, error: Exception) -> None:
+    reason = f"not yet sent: the broker refused it ({type(error).__name__}: {error})"[:500]
+    try:
+        DatasetRelease.objects.filter(pk=release_id, task_id=task_id, sent_at__isnull=True).update(send_error=reason)
+    except DatabaseError as db_error:
+        logger.warning("dispatch.unnoted release=%s reason=%s", release_id, db_error)
 
 
 def send_on_commit(send: Callable[[], object], *, what: str,

@@ -1,7 +1,8 @@
 """Dataset releases: accepted rows → pixmo_builders → parquet + shards + manifest + card.
 
 An export runs as a background task. It is resumable: a crashed export run again on the same
-release continues where it stopped (the writer skips committed rows and finished datasets). Each
+release continues where it stopped (the writer skips committed rows and finished datasets), and
+the sweeper sends again a background export whose writer died (`release_runs`). Each
 dataset's manifest is written last in its folder, and the release's index (`manifest.json` at
 the release root, `pixmo_builders.manifest`) after all of them: a release is complete exactly
 when its index exists.
@@ -24,7 +25,13 @@ from annotation_app.models import DatasetRelease, ModelProvenance, Project, Proj
 from annotation_app.models.releases import ReleaseStatus
 from annotation_app.selectors import export as sources
 from annotation_app.services.audit import audit_log
-from annotation_app.services.dispatch import release_export_dispatch
+from annotation_app.services.broker_queue import broker_tasks
+from annotation_app.services.release_runs import (
+    ExportSuperseded,
+    release_export_queue,
+    release_export_take,
+    release_stuck_reason,
+)
 from pixmo_builders.builders import explanations, points, text
 from pixmo_builders.manifest import (
     MANIFEST_KEY,
@@ -66,6 +73,7 @@ EXPORTABLE: dict[str, Callable[[sources.ExportFilters, sources.Touched], Iterato
 class ReleaseRequest:
     release: DatasetRelease
     resumed: bool  # an unfinished release of the same name and content carries on
+    running: bool = False  # ... and a live writer is on it now: nothing was sent
 
 
 def release_name(*, name: str) -> str:
@@ -94,9 +102,14 @@ def release_request(*, name: str, datasets: list[str], filters: sources.ExportFi
     existing = DatasetRelease.objects.select_for_update().filter(name=slug).first()
     if existing is not None:
         release = _resumable(existing, chosen, filters)
-        if in_background and release.status == ReleaseStatus.FAILED:
-            DatasetRelease.objects.filter(pk=release.pk).update(status=ReleaseStatus.QUEUED, error="")
-            _export_in_background(release.pk)
+        if in_background:
+            why = None if release.status == ReleaseStatus.FAILED else release_stuck_reason(
+                release, now=timezone.now(), broker=broker_tasks())
+            if release.status == ReleaseStatus.FAILED or why is not None or not release.task_id:
+                release_export_queue(release_id=release.pk, resend=bool(release.task_id))
+                release.refresh_from_db()
+                return ReleaseRequest(release=release, resumed=True)
+            return ReleaseRequest(release=release, resumed=True, running=True)
         return ReleaseRequest(release=release, resumed=True)
     release = DatasetRelease.objects.create(
         name=slug, datasets=list(chosen), filters=filters.as_dict(), created_by=actor,
@@ -104,7 +117,8 @@ def release_request(*, name: str, datasets: list[str], filters: sources.ExportFi
     )
     audit_log(actor=actor, action="release.create", target=release, datasets=release.datasets)
     if in_background:
-        _export_in_background(release.pk)
+        release_export_queue(release_id=release.pk)
+        release.refresh_from_db()
     return ReleaseRequest(release=release, resumed=False)
 
 
@@ -140,47 +154,48 @@ def _resumable(release: DatasetRelease, datasets: tuple[str, ...], filters: sour
     return release
 
 
-def _export_in_background(release_id: int) -> None:
-    release_export_dispatch(release_id=release_id, on_error=lambda error: _not_started(release_id, error))
-
-
-def _not_started(release_id: int, error: Exception) -> None:
-    # The broker is down: say so on the row rather than leave it queued.
-    DatasetRelease.objects.filter(pk=release_id).update(
-        status=ReleaseStatus.FAILED, error=f"the export could not start: {error}")
-
-
-def release_export_run(*, release: DatasetRelease) -> DatasetRelease:
-    """The background export: nothing to do for a complete release; one log line with its timing."""
-    if release.status == ReleaseStatus.COMPLETE:
-        return release
+def release_export_run(*, release: DatasetRelease, task_id: str) -> DatasetRelease:
+    """The background export, under the task id it was sent with: nothing to do for a complete
+    release or one a newer send owns; one log line with its timing."""
     started = time.perf_counter()
-    release = release_export(release=release)
-    logger.info("export release=%s datasets=%s counts=%s total=%sms", release.name, release.datasets,
-                release.counts, round((time.perf_counter() - started) * 1000, 1))
+    release = release_export(release=release, task_id=task_id)
+    logger.info("export release=%s status=%s datasets=%s counts=%s total=%sms", release.name, release.status,
+                release.datasets, release.counts, round((time.perf_counter() - started) * 1000, 1))
     return release
 
 
-def release_export(*, release: DatasetRelease, on_progress: Callable[[str, WriteProgress], None] | None = None) -> DatasetRelease:
-    """Write every dataset of the release; safe to run again after a crash (it resumes)."""
+def release_export(*, release: DatasetRelease, on_progress: Callable[[str, WriteProgress], None] | None = None,
+                   task_id: str | None = None) -> DatasetRelease:
+    """Write every dataset of the release; safe to run again after a crash (it resumes).
+
+    `task_id`: the background send this run answers (None: a foreground run, which refuses a
+    release a live writer is building). Only the writer that holds the row marks it."""
+    run = release_export_take(release=release, task_id=task_id)
+    if run is None:
+        return DatasetRelease.objects.get(pk=release.pk)
     filters = _filters(release.filters)
-    DatasetRelease.objects.filter(pk=release.pk).update(status=ReleaseStatus.BUILDING, error="")
+    mine = DatasetRelease.objects.filter(pk=release.pk, task_id=run.task_id)
     manifests, counts = {}, {}
-    try:
-        for index, dataset in enumerate(release.datasets):
-            manifests[dataset] = _export_one(release, dataset, filters, index, on_progress)
-            counts[dataset] = {split: info["rows"] for split, info in manifests[dataset]["splits"].items()}
-        stored = _write_index(release, manifests)
-        # The same check as `pixmo validate URI`: every dataset and the index over them.
-        problems = validate_release(release=release.uri)
-    except Exception as error:
-        DatasetRelease.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED, error=f"{type(error).__name__}: {error}")
-        raise
+    with run:
+        try:
+            for index, dataset in enumerate(release.datasets):
+                manifests[dataset] = _export_one(release, dataset, filters, index, on_progress, run)
+                counts[dataset] = {split: info["rows"] for split, info in manifests[dataset]["splits"].items()}
+            run.check()
+            stored = _write_index(release, manifests)
+            # The same check as `pixmo validate URI`: every dataset and the index over them.
+            problems = validate_release(release=release.uri)
+        except ExportSuperseded as superseded:
+            logger.warning("release.superseded release=%s: %s", release.name, superseded)
+            return DatasetRelease.objects.get(pk=release.pk)
+        except Exception as error:
+            mine.update(status=ReleaseStatus.FAILED, error=f"{type(error).__name__}: {error}")
+            raise
     validation = {"ok": not problems, "problems": problems}
-    DatasetRelease.objects.filter(pk=release.pk).update(
-        status=ReleaseStatus.COMPLETE, progress=1.0, manifest=stored, counts=counts, validation=validation,
-        finished_at=timezone.now(),
-    )
+    if not mine.update(status=ReleaseStatus.COMPLETE, progress=1.0, manifest=stored, counts=counts,
+                       validation=validation, finished_at=timezone.now()):
+        logger.warning("release.superseded release=%s: another writer holds it at the end", release.name)
+        return DatasetRelease.objects.get(pk=release.pk)
     release.refresh_from_db()
     audit_log(actor=None, action="release.complete", target=release, counts=counts)
     return release
@@ -203,7 +218,7 @@ def _write_index(release: DatasetRelease, manifests: dict) -> dict:
             "files": files}
 
 
-def _export_one(release, dataset, filters, index, on_progress) -> dict:
+def _export_one(release, dataset, filters, index, on_progress, run) -> dict:
     location = f"{release.uri.rstrip('/')}/{dataset}"
     try:
         return load_manifest(release=location)  # finished in an earlier run
@@ -217,7 +232,9 @@ def _export_one(release, dataset, filters, index, on_progress) -> dict:
     share = 1.0 / len(release.datasets)
 
     def progress(state: WriteProgress) -> None:
-        DatasetRelease.objects.filter(pk=release.pk).update(progress=min(0.99, share * (index + 0.5)))
+        run.check()
+        DatasetRelease.objects.filter(pk=release.pk, task_id=run.task_id).update(
+            progress=min(0.99, share * (index + 0.5)))
         if on_progress:
             on_progress(dataset, state)
 
@@ -228,8 +245,9 @@ def _export_one(release, dataset, filters, index, on_progress) -> dict:
             writer.add(row)
         # A resumed export streams every row again, so `touched` covers the whole release.
         writer.info = replace(writer.info, provenance=_provenance(dataset, touched))
+        run.check()
         manifest = writer.finish()
-    DatasetRelease.objects.filter(pk=release.pk).update(progress=share * (index + 1))
+    DatasetRelease.objects.filter(pk=release.pk, task_id=run.task_id).update(progress=share * (index + 1))
     return manifest
 
 

@@ -60,6 +60,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 #   - running on a worker that is dead, or running past CELERY_TASK_TIME_LIMIT + 60 s,
 #   - queued or running for PIXMO_JOB_STUCK_SECONDS on a broker whose queues cannot be read.
 # A job re-sent twice still produces one result: every stage stores under a unique key.
+# A release export is swept the same way (services/release_runs.py): never sent, sent but in no
+# queue, or building while its writer's own beat on the release row is three beats old; a writer
+# whose task id is no longer the row's stops, so one writer finishes a release.
 PIXMO_WORKER_HEARTBEAT_SECONDS = env_int("PIXMO_WORKER_HEARTBEAT_SECONDS", 20)
 PIXMO_JOB_SEND_GRACE_SECONDS = env_int("PIXMO_JOB_SEND_GRACE_SECONDS", 60)
 PIXMO_JOB_STUCK_SECONDS = env_int("PIXMO_JOB_STUCK_SECONDS", 30 * 60)

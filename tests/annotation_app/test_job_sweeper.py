@@ -23,6 +23,7 @@ from annotation_app.services.pipeline_jobs import (
     worker_heartbeat_record,
 )
 from annotation_app.services.recordings import recording_submit
+from devtools.servers import celery_sends_to
 from devtools.speech import make_scene_speech, make_webm_opus
 from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory
 
@@ -229,25 +230,14 @@ def test_an_unreachable_broker_reads_as_cannot_tell(settings):
 def test_a_job_sent_while_the_broker_is_down_says_so(
     db, settings, django_capture_on_commit_callbacks, scene_webm
 ):
-    from annotation_app import celery_app
-
     item = WorkItemFactory(project=ProjectFactory(kind="caption"))
     annotator = UserFactory()
     assignment = assignment_claim(annotator=annotator, project=item.project)
     audio = SimpleUploadedFile("take.webm", scene_webm, content_type="audio/webm;codecs=opus")
-    previous = celery_app.conf.broker_write_url
-    celery_app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            recording, created = recording_submit(
-                assignment=assignment, annotator=annotator, audio=audio, client_uuid=uuid.uuid4()
-            )
-    finally:
-        celery_app.conf.broker_write_url = previous
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+    with celery_sends_to("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):  # port 1: nobody
+        recording, created = recording_submit(
+            assignment=assignment, annotator=annotator, audio=audio, client_uuid=uuid.uuid4()
+        )
     assert created
     jobs = PipelineJob.objects.filter(target_id=recording.pk, target_type="recording")
     assert {j.status for j in jobs} == {JobStatus.QUEUED}

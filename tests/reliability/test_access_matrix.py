@@ -152,6 +152,7 @@ MATRIX = [Op(*row) for row in [
     ("GET",  "dashboard:evaluation",        None,                      LOGIN, 403, 403, 200, 200),
     ("GET",  "dashboard:releases",          None,                      LOGIN, 403, 403, 200, 200),
     ("POST", "dashboard:release-cut",       None,                      LOGIN, 403, 403, 403, 302),
+    ("POST", "dashboard:release-retry",     "failed release",          LOGIN, 403, 403, 403, 302),
     ("GET",  "dashboard:release-file",      "release file",            LOGIN, 403, 403, 200, 200),
     # Django admin, for data leads only (a few representative pages of it).
     ("GET",  "admin:index",                 None,            ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
@@ -187,6 +188,7 @@ class World:
     failed_job: PipelineJob
     release: DatasetRelease
     release_key: str
+    failed_release: DatasetRelease
 
 
 @pytest.fixture(autouse=True)
@@ -255,6 +257,9 @@ def world(annotator, other_annotator, reviewer, admin_user, tmp_path) -> World:
         recording=recording, point_set=point_set, thread=thread, judgment=judgment,
         members_image=members_items[-1].image, open_image=open_image, spare_image=ImageFactory(),
         failed_job=failed_job, release=release, release_key=release_key,
+        failed_release=DatasetRelease.objects.create(name="matrix-failed", datasets=["pixmo-cap"],
+                                                     uri=str(tmp_path / "failed"), status="failed",
+                                                     error="OSError: disk full"),
     )
 
 
@@ -276,6 +281,7 @@ TARGETS = {
     "A's point set": lambda w: {"project_id": w.point_set.work_item.project_id, "target_id": w.point_set.pk},
     "failed job": lambda w: {"job_id": w.failed_job.pk},
     "release file": lambda w: {"release_id": w.release.pk, "key": w.release_key},
+    "failed release": lambda w: {"release_id": w.failed_release.pk},
 }
 
 # A valid body for each write: keyword arguments of the test client's post().
@@ -328,6 +334,7 @@ EFFECTS = {
     "dashboard:review-decide": lambda w, user, kwargs: Review.objects.count(),
     "dashboard:pipeline-retry": lambda w, user, kwargs: PipelineJob.objects.get(pk=w.failed_job.pk).resends,
     "dashboard:release-cut": lambda w, user, kwargs: DatasetRelease.objects.count(),
+    "dashboard:release-retry": lambda w, user, kwargs: DatasetRelease.objects.get(pk=w.failed_release.pk).resends,
 }
 
 

@@ -1,10 +1,12 @@
-"""Nothing acknowledged is left behind: the broker down during uploads, a worker killed mid-task.
+"""Nothing acknowledged is left behind: the broker down during uploads, a worker killed mid-task
+(mid-transcribe, and mid-export of a release).
 
 Real parts: PostgreSQL, a Redis server this test owns (so it can stop and start it), a Celery
 worker with its embedded beat (the sweeper), Whisper and the bundled LLM on espeak-ng speech.
 No step is manual: after the fault, only the sweeper and redelivery bring the work home.
 """
 
+import io
 import os
 import shutil
 import signal
@@ -16,14 +18,17 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
+from PIL import Image as PILImage
 
-from annotation_app import celery_app
-from annotation_app.models import Caption, PipelineJob, Recording, Transcript
+from annotation_app.models import Caption, DatasetRelease, PipelineJob, Recording, Transcript
+from annotation_app.selectors.export import ExportFilters
 from annotation_app.services.assignments import assignment_claim
 from annotation_app.services.recordings import recording_submit
-from devtools.servers import OwnRedis, database_url
+from annotation_app.services.releases import release_request
+from devtools.servers import OwnRedis, celery_sends_to, database_url
 from devtools.speech import make_scene_speech, make_webm_opus
+from pixmo_builders.validate import validate_release
 from tests.annotation_app.factories import ProjectFactory, UserFactory, WorkItemFactory
 from tests.annotation_app.test_pipeline_tasks import wait_for
 
@@ -41,15 +46,9 @@ pytestmark = [
 @pytest.fixture
 def own_redis(tmp_path):
     server = OwnRedis(tmp_path)
-    previous = celery_app.conf.broker_write_url
-    celery_app.conf.broker_write_url = server.url  # this process's sends go to the test's Redis
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    yield server
+    with celery_sends_to(server.url):  # this process's sends go to the test's Redis
+        yield server
     server.stop()
-    celery_app.conf.broker_write_url = previous
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -179,3 +178,61 @@ def test_worker_killed_mid_transcribe(victim, own_redis, worker_env, long_speech
         print(f"\nworker {victim} SIGKILLed mid-transcribe: recording transcribed and captioned once, "
               f"{recovered_s:.0f} s after the kill, transcribe attempts {transcribe.attempts}, "
               f"resends {transcribe.resends}")
+
+
+EXPORT_CAPTIONS = 300
+
+
+def many_captions(count: int) -> None:
+    """Accepted captions on distinct photographs-sized images, enough that an export lasts seconds."""
+    import numpy as np
+
+    from tests.annotation_app.factories import ImageFactory
+    from tests.annotation_app.test_export import accepted_caption
+
+    project = ProjectFactory(kind="caption")
+    annotator = UserFactory()
+    noise = np.random.default_rng(0)
+    for number in range(count):
+        buffer = io.BytesIO()
+        PILImage.fromarray(noise.integers(0, 256, (384, 512, 3), dtype=np.uint8)).save(buffer, format="PNG")
+        item = WorkItemFactory(project=project, image=ImageFactory(width=512, height=384, content=buffer.getvalue()))
+        accepted_caption(item, annotator, f"Photograph {number}: a field of coloured noise.")
+
+
+@pytest.mark.parametrize("victim", ["main process", "pool child"])
+def test_worker_killed_mid_export(victim, own_redis, worker_env, tmp_path, capsys):
+    """A release cut from the dashboard whose worker dies while it writes: the sweeper sends it
+    again, the new writer resumes from the committed shards, and one writer finishes it."""
+    own_redis.start()
+    many_captions(EXPORT_CAPTIONS)
+    with transaction.atomic():
+        release = release_request(name=f"killed-{victim.split()[0]}", datasets=["pixmo-cap"], filters=ExportFilters(),
+                                  uri=str(tmp_path / "release"), in_background=True).release
+    first_task = DatasetRelease.objects.get(pk=release.pk).task_id
+    worker = start_worker(worker_env, pool="prefork")
+    try:
+        wait_for(lambda: DatasetRelease.objects.filter(pk=release.pk, status="building").exists(),
+                 timeout=120, what="the worker to start writing the release")
+        killed = time.monotonic()
+        if victim == "main process":
+            kill_group(worker)
+            worker = start_worker(worker_env, pool="prefork")
+        else:  # the pool child that writes (the worker's beat, its other child, must live on)
+            writer = DatasetRelease.objects.get(pk=release.pk).worker
+            os.kill(int(writer.rsplit(" pid ", 1)[1]), signal.SIGKILL)
+        assert DatasetRelease.objects.get(pk=release.pk).status == "building", "the export ended before the kill"
+        wait_for(lambda: DatasetRelease.objects.filter(pk=release.pk, status__in=["complete", "failed"]).exists(),
+                 timeout=300, what="the release to finish after the kill")
+        recovered_s = time.monotonic() - killed
+    finally:
+        kill_group(worker)
+    done = DatasetRelease.objects.get(pk=release.pk)
+    assert (done.status, done.error) == ("complete", "")
+    assert sum(done.counts["pixmo-cap"].values()) == EXPORT_CAPTIONS  # each caption once, over the splits
+    assert done.validation == {"ok": True, "problems": []}
+    assert done.resends >= 1 and done.task_id != first_task
+    assert validate_release(release=done.uri) == []
+    with capsys.disabled():
+        print(f"\nworker {victim} SIGKILLed mid-export: release of {EXPORT_CAPTIONS} captions complete and valid "
+              f"{recovered_s:.0f} s after the kill, resends {done.resends}")

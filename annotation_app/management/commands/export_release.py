@@ -42,6 +42,8 @@ class Command(BaseCommand):
 
         try:
             release = release_export(release=release, on_progress=progress)
+        except ServiceError as error:  # a live writer holds it (the dashboard's background export)
+            raise CommandError(str(error)) from None
         finally:
             for bar in bars.values():
                 bar.close()
