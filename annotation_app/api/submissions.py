@@ -255,6 +255,8 @@ class AskThreadDetailApi(APIView):
 class AskFeedbackApi(APIView):
     class InputSerializer(serializers.Serializer):
         feedback = serializers.CharField(max_length=2000)
+        client_uuid = ClientUuidField(required=False, help_text="the browser's key for this feedback: a retry "
+                                                                "with it answers with the stored thread")
 
     @extend_schema(request=InputSerializer, responses=AskThreadOutput)
     def post(self, request, thread_id: int):

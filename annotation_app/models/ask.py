@@ -65,6 +65,8 @@ class AskTurn(models.Model):
     # and the number of attempts. Empty on the annotator's turns.
     guard_flags = models.JSONField(default=list, blank=True)
     guard_report = models.JSONField(default=dict, blank=True)
+    # The browser's key of a feedback turn: a retried feedback answers with the stored thread.
+    client_uuid = models.UUIDField(null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -50,12 +50,19 @@ def _start(assignment, annotator, question, client_uuid, points) -> AskThread:
 
 
 @transaction.atomic
-def ask_thread_feedback(*, thread: AskThread, annotator: User, feedback: str) -> AskThread:
-    """The annotator's feedback on the last answer; the LLM writes a revision."""
-    thread = _locked_open(thread, annotator)
+def ask_thread_feedback(*, thread: AskThread, annotator: User, feedback: str,
+                        client_uuid: uuid.UUID | None = None) -> AskThread:
+    """The annotator's feedback on the last answer; the LLM writes a revision. A retry with the
+    same client UUID answers with the thread as stored (no second turn)."""
+    locked = _locked_own(thread, annotator)
+    if client_uuid is not None and (earlier := AskTurn.objects.filter(client_uuid=client_uuid).first()) is not None:
+        if earlier.thread_id != locked.pk:
+            raise Conflict("this client UUID was already used for feedback on another thread")
+        return _with_turns(locked)
+    thread = _open(locked)
     if thread.turns.filter(status=AskTurnStatus.PENDING).exists():
         raise Conflict("the model is still answering; wait for its answer before giving feedback")
-    _append(thread, role=AskTurnRole.FEEDBACK, text=_checked_text(feedback, what="feedback"))
+    _append(thread, role=AskTurnRole.FEEDBACK, text=_checked_text(feedback, what="feedback"), client_uuid=client_uuid)
     _request_answer(thread)
     audit_log(actor=annotator, action="ask.feedback", target=thread)
     return _with_turns(thread)
@@ -63,8 +70,14 @@ def ask_thread_feedback(*, thread: AskThread, annotator: User, feedback: str) ->
 
 @transaction.atomic
 def ask_thread_accept(*, thread: AskThread, annotator: User, edited_answer: str | None = None) -> AskThread:
-    """Accept the last answer, or an edited version of it, and finish the assignment."""
-    thread = _locked_open(thread, annotator)
+    """Accept the last answer, or an edited version of it, and finish the assignment. A retry of
+    the same acceptance answers with the accepted thread."""
+    locked = _locked_own(thread, annotator)
+    if locked.status == AskThreadStatus.ACCEPTED and (
+            locked.final_answer == edited_answer.strip() if edited_answer is not None
+            else not locked.turns.filter(role=AskTurnRole.EDIT).exists()):
+        return _with_turns(locked)
+    thread = _open(locked)
     last_answer = thread.turns.filter(role=AskTurnRole.ANSWER, status=AskTurnStatus.READY).order_by("-index").first()
     if edited_answer is not None:
         final = _checked_text(edited_answer, what="answer")
@@ -96,16 +109,21 @@ def _request_answer(thread: AskThread) -> AskTurn:
     return turn
 
 
-def _append(thread: AskThread, *, role: str, text: str, status: str = AskTurnStatus.READY) -> AskTurn:
+def _append(thread: AskThread, *, role: str, text: str, status: str = AskTurnStatus.READY,
+            client_uuid: uuid.UUID | None = None) -> AskTurn:
     """Should be called while holding the thread's row lock: turn indexes are dense."""
     last = thread.turns.aggregate(last=Max("index"))["last"]
-    return AskTurn.objects.create(thread=thread, index=(last + 1) if last is not None else 0, role=role, text=text, status=status)
+    return AskTurn.objects.create(thread=thread, index=(last + 1) if last is not None else 0, role=role, text=text,
+                                  status=status, client_uuid=client_uuid)
 
 
-def _locked_open(thread: AskThread, annotator: User) -> AskThread:
+def _locked_own(thread: AskThread, annotator: User) -> AskThread:
     if thread.annotator_id != annotator.pk:
         raise PermissionDenied("this thread belongs to another annotator")
-    thread = AskThread.objects.select_for_update().get(pk=thread.pk)
+    return AskThread.objects.select_for_update().get(pk=thread.pk)
+
+
+def _open(thread: AskThread) -> AskThread:
     if thread.status != AskThreadStatus.OPEN:
         raise Conflict(f"this thread is already {thread.status}")
     return thread

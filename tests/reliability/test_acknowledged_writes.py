@@ -173,3 +173,42 @@ def test_a_retry_with_the_same_client_uuid_answers_with_the_stored_row(kind, api
     retry = api_for(annotator).post(url, **body(key))
     assert (first.status_code, retry.status_code) == (201, 200), retry.content[:300]
     assert retry.json() == first.json() and model.objects.count() == 1
+
+
+def test_a_retried_feedback_answers_with_the_stored_thread_and_adds_no_turn(api_for, annotator, other_annotator):
+    client = api_for(annotator)
+    thread_id = _ask_thread(annotator, client)
+    url = f"/api/ask-threads/{thread_id}/feedback/"
+    body = {"feedback": "Say which red.", "client_uuid": str(uuid.uuid4())}
+    first = client.post(url, body, format="json")
+    # The answer to the first was lost; the model has not answered yet when the retry comes.
+    retry = client.post(url, body, format="json")
+    assert (first.status_code, retry.status_code) == (200, 200), retry.content[:300]
+    assert retry.json() == first.json()
+    assert AskTurn.objects.filter(thread_id=thread_id, role="feedback").count() == 1
+    assert AskTurn.objects.filter(thread_id=thread_id, role="answer", status="pending").count() == 1
+    # The same key on another thread is a client mistake, named.
+    other_thread = _ask_thread(annotator, client)
+    reused = client.post(f"/api/ask-threads/{other_thread}/feedback/", body, format="json")
+    assert reused.status_code == 409 and "already used for feedback on another thread" in reused.json()["detail"]
+    # Feedback without a key still works (one turn per request), and another annotator is refused.
+    AskTurn.objects.filter(thread_id=thread_id, status="pending").update(status="ready", text="A dark red.")
+    assert client.post(url, {"feedback": "Shorter."}, format="json").status_code == 200
+    assert api_for(other_annotator).post(url, {"feedback": "Mine."}, format="json").status_code in (403, 404)
+
+
+def test_a_retried_accept_answers_with_the_accepted_thread(api_for, annotator):
+    client = api_for(annotator)
+    thread_id = _ask_thread(annotator, client)
+    url = f"/api/ask-threads/{thread_id}/accept/"
+    first = client.post(url, {"edited_answer": "A red square on white."}, format="json")
+    retry = client.post(url, {"edited_answer": "A red square on white. "}, format="json")
+    assert (first.status_code, retry.status_code) == (200, 200), retry.content[:300]
+    assert retry.json() == first.json() and retry.json()["status"] == "accepted"
+    assert AskTurn.objects.filter(thread_id=thread_id, role="edit").count() == 1
+    for other in ({"edited_answer": "Something else."}, {}):  # not the same acceptance
+        changed = client.post(url, other, format="json")
+        assert changed.status_code == 409 and "already accepted" in changed.json()["detail"]
+    plain = _ask_thread(annotator, client)  # accepting the model's answer as it is, twice
+    answers = [client.post(f"/api/ask-threads/{plain}/accept/", {}, format="json") for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200] and answers[0].json() == answers[1].json()

@@ -67,4 +67,5 @@ def test_ask_answer_feedback_and_accept_an_edit(page, pipeline_in_memory):
     assert thread.question == QUESTION
     assert thread.final_answer == "The sign says OPEN 9-5."
     assert list(thread.turns.values_list("role", flat=True)) == ["question", "answer", "feedback", "answer", "edit"]
+    assert thread.turns.get(role="feedback").client_uuid is not None  # the page keys its feedback for retries
     assert thread.assignment.status == AssignmentStatus.SUBMITTED

@@ -293,7 +293,9 @@ async function feedback(event) {
   event.preventDefault();
   const text = $("feedback").value.trim();
   if (!text) return;
-  if (!(await act(`/api/ask-threads/${thread.id}/feedback/`, { feedback: text }, "your feedback"))) return;
+  // One key per feedback: a retry after a lost answer is answered with the stored thread.
+  const sent = { feedback: text, client_uuid: newUuid() };
+  if (!(await act(`/api/ask-threads/${thread.id}/feedback/`, sent, "your feedback"))) return;
   $("feedback").value = "";
   poll();
 }
