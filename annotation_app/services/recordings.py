@@ -50,6 +50,10 @@ AUDIO_TYPES = {
     "audio/flac": "flac",
     "audio/mpeg": "mp3",
 }
+# The accepted type each decoder's container name stands for (PyAV names a format by its
+# demuxer's aliases, "matroska,webm" or "mov,mp4,m4a,3gp,3g2,mj2").
+CONTAINER_TYPES = {"webm": "audio/webm", "matroska": "audio/webm", "ogg": "audio/ogg", "mp4": "audio/mp4",
+                   "m4a": "audio/mp4", "aac": "audio/aac", "wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
 
 
 def recording_submit(
@@ -76,6 +80,7 @@ def _store(*, assignment, annotator, audio, mime, client_uuid, client_duration_s
     # Decoded before the assignment's row lock is taken: a slow decode never holds the lock.
     probe = recording_audio_check(data=data, project=assignment.project, client_duration_s=client_duration_s)
     playback = _playback_bytes(data, probe)
+    mime = _decoded_mime(declared=mime, container=probe.container)
     recording = Recording(
         work_item_id=assignment.work_item_id,
         annotator=annotator,
@@ -143,6 +148,18 @@ def recording_audio_check(*, data: bytes, project: Project, client_duration_s: f
 
 def _lower_first(sentence: str) -> str:
     return sentence[:1].lower() + sentence[1:].rstrip(".")
+
+
+def _decoded_mime(*, declared: str, container: str) -> str:
+    """The type the bytes really are: the declared one when the decoder's container agrees (a
+    WAV alias stays as sent), else the container's, so the receipt is stored and served as what
+    it is (a WAV sent as audio/webm plays as a WAV). An unknown container keeps the declared type."""
+    found = {CONTAINER_TYPES[name] for name in container.split(",") if name in CONTAINER_TYPES}
+    if not found or AUDIO_TYPES[declared] in {AUDIO_TYPES[kind] for kind in found}:
+        return declared
+    chosen = min(found)
+    logger.info("recording.type declared=%s decoded=%s stored=%s", declared, container, chosen)
+    return chosen
 
 
 def _audio_mime(audio: UploadedFile) -> str:

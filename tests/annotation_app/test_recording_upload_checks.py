@@ -130,3 +130,19 @@ def test_a_take_within_a_second_of_the_minimum_is_accepted(clips, api_for, annot
     refused = upload(api_for, annotator, client.post(f"/api/projects/{far.project_id}/next/").json(),
                      clips["short.webm"])
     assert refused.status_code == 400 and "minimum" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(("clip", "declared", "stored", "suffix"), [
+    ("scene.wav", "audio/webm", "audio/wav", ".wav"),  # a hand upload with the wrong type
+    ("scene.ogg", "audio/webm", "audio/ogg", ".ogg"),
+    ("scene.webm", "audio/ogg", "audio/webm", ".webm"),
+    ("scene.wav", "audio/x-wav", "audio/x-wav", ".wav"),  # an alias of what it is stays as sent
+    ("scene.webm", "audio/webm", "audio/webm", ".webm"),
+])
+def test_the_receipt_is_stored_as_the_type_its_bytes_decode_as(clip, declared, stored, suffix, clips, api_for,
+                                                               annotator, assignment):
+    response = upload(api_for, annotator, assignment, clips[clip], content_type=declared)
+    assert response.status_code == 201, response.content
+    recording = Recording.objects.get()
+    assert recording.mime == stored and Path(recording.file.name).suffix == suffix
+    assert recording.file.open("rb").read() == clips[clip]
