@@ -18,14 +18,23 @@ logger = logging.getLogger("pixmo.worker")
 
 
 
+# Held by the heartbeat thread while it has a database connection open, and by a fork: a child
+# must not inherit a connection in mid-use (it would close or reuse what the parent still holds).
+BEAT_LOCK = threading.Lock()
+os.register_at_fork(before=BEAT_LOCK.acquire, after_in_parent=BEAT_LOCK.release, after_in_child=BEAT_LOCK.release)
+
+
 class Heartbeat(bootsteps.StartStopStep):
     """Each worker writes its heartbeat row from a thread of its own, every
     PIXMO_WORKER_HEARTBEAT_SECONDS, also while a long task holds the worker's main loop (solo
     pool); the sweeper takes a worker silent for three beats for dead."""
 
     def __init__(self, worker, **kwargs):
+        from django.conf import settings
+
         from annotation_app.worker_identity import worker_instance_set
 
+        refuse_forking_on_sqlite(worker.pool_cls, engine=settings.DATABASES["default"]["ENGINE"])
         super().__init__(worker, **kwargs)
         worker_instance_set(f"{worker.hostname}/{os.getpid()}")
         self.stopped = threading.Event()
@@ -47,15 +56,29 @@ class Heartbeat(bootsteps.StartStopStep):
         from annotation_app.worker_identity import worker_instance
 
         while True:
-            try:
-                WorkerHeartbeat.objects.update_or_create(
-                    hostname=worker_instance(), defaults={"seen_at": timezone.now(), "queues": consumed_queues(worker)})
-            except Exception as error:  # noqa: BLE001 - the database is away for a moment; beat again later
-                logger.warning("heartbeat.failed reason=%s: %s", type(error).__name__, error)
-            finally:
-                connection.close()
+            with BEAT_LOCK:  # a pool child is never forked while this thread holds a connection
+                try:
+                    WorkerHeartbeat.objects.update_or_create(
+                        hostname=worker_instance(), defaults={"seen_at": timezone.now(), "queues": consumed_queues(worker)})
+                except Exception as error:  # noqa: BLE001 - the database is away for a moment; beat again later
+                    logger.warning("heartbeat.failed reason=%s: %s", type(error).__name__, error)
+                finally:
+                    connection.close()
             if self.stopped.wait(settings.PIXMO_WORKER_HEARTBEAT_SECONDS):
                 return
+
+
+def refuse_forking_on_sqlite(pool, *, engine: str) -> None:
+    """A prefork pool on SQLite would lose the database to its children (see CELERY_WORKER_POOL
+    in the settings, which the command line's --pool does not override): a worker built with one
+    by hand does not start, and says why."""
+    from celery.exceptions import ImproperlyConfigured
+
+    name = pool if isinstance(pool, str) else f"{pool.__module__}.{pool.__name__}"
+    if engine.endswith("sqlite3") and "prefork" in name:
+        raise ImproperlyConfigured(
+            "the worker cannot fork on SQLite (a pool child would break the database for every process): "
+            "run it with the threads pool (the default on SQLite), or set DATABASE_URL to PostgreSQL")
 
 
 def consumed_queues(worker) -> list[str]:
@@ -83,3 +106,4 @@ def _ensure_filesystem_broker_folders() -> None:
 @app.on_after_configure.connect
 def _on_after_configure(sender, **kwargs) -> None:
     _ensure_filesystem_broker_folders()
+

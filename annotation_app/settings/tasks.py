@@ -1,5 +1,6 @@
 """Celery: Redis in production; a filesystem broker that needs no server by default."""
 
+from .database import DATABASES
 from .env import VAR_DIR, env_bool, env_int, env_str
 
 _broker_dir = VAR_DIR / "broker"
@@ -29,6 +30,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A SQLite connection must never cross a fork: a pool child that closes the one it inherited
+# deletes the database's write-ahead log under the other processes, and from then on sees the
+# database locked for good. On the embedded default the worker runs its tasks in threads (the
+# Heartbeat, the beat and the tasks share no connection); on PostgreSQL it forks, as usual.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    CELERY_WORKER_POOL = "threads"
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 720)
 CELERY_TASK_DEFAULT_QUEUE = "default"
