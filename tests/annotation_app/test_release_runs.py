@@ -245,3 +245,17 @@ def test_the_dashboard_shows_a_stuck_export_and_sends_it_again(
     assert "Release shown sent again" in sent and len(callbacks) == 1
     assert DatasetRelease.objects.get(pk=release.pk).resends == 1
     assert 'id="stuck-releases"' not in client.get(reverse("dashboard:pipeline")).content.decode()
+
+
+def test_pixmo_export_says_so_when_a_background_send_takes_the_release_over(captions, tmp_path, monkeypatch):
+    rows = releases_service.EXPORTABLE["pixmo-cap"]
+
+    def taken_over_midway(filters, touched):
+        for number, item in enumerate(rows(filters, touched)):
+            if number == 1:  # the dashboard sent it to a worker, which took the row
+                DatasetRelease.objects.filter(name="over").update(task_id="t-worker", worker="celery@w/3 pid 4")
+            yield item
+
+    monkeypatch.setitem(releases_service.EXPORTABLE, "pixmo-cap", taken_over_midway)
+    with pytest.raises(CommandError, match=r"release 'over' is now written by celery@w/3 pid 4 \(status building\)"):
+        call_command("export_release", "over", "--datasets", "pixmo-cap", "--out", str(tmp_path / "over"), verbosity=0)

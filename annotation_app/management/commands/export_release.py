@@ -47,6 +47,9 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
+        if release.status != "complete":  # a background send took the release over while this ran
+            raise CommandError(f"release '{release.name}' is now written by {release.worker or 'a worker'} "
+                               f"(status {release.status}); this run stopped and left it to that writer")
         for dataset, counts in release.counts.items():
             split_counts = ", ".join(f"{split} {rows:,}" for split, rows in counts.items()) or "no rows"
             self.stdout.write(f"{dataset}: {split_counts}")
