@@ -91,8 +91,9 @@ def release_request(*, name: str, datasets: list[str], filters: sources.ExportFi
 
     A new name creates the row. The same name as an unfinished release with the same datasets and
     filters resumes it (the writer skips committed rows); anything else under a taken name is a
-    Conflict. `in_background` sends the export to a worker after commit; otherwise the caller
-    runs `release_export` itself.
+    Conflict. `in_background` sends the export to a worker after commit (for an unfinished one:
+    only when it failed or is stuck; a live writer is left to finish, and `running` says so);
+    otherwise the caller runs `release_export` itself.
     """
     if actor is not None and not actor.is_pixmo_admin:
         raise PermissionDenied("only admins cut releases")
