@@ -119,21 +119,19 @@ class OwnRedis:
 
 
 @contextmanager
-def celery_sends_to(url: str):
-    """This process's Celery sends go to the broker at `url` while the block runs (a Redis a test
-    owns, or one nothing listens on), then back to the configured one."""
-    from annotation_app import celery_app
-
-    previous = celery_app.conf.broker_write_url
-    celery_app.conf.broker_write_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+def celery_sends_to(app, url: str):
+    """The Celery `app`'s sends from this process go to the broker at `url` while the block runs
+    (a Redis a test owns, or one nothing listens on), then back to the configured one."""
+    previous = app.conf.broker_write_url
+    app.conf.broker_write_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
     try:
         yield
     finally:
-        celery_app.conf.broker_write_url = previous
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        app.conf.broker_write_url = previous
+        app._pool = None
+        app.amqp._producer_pool = None
 
 
 class TokenClient:

@@ -9,6 +9,7 @@ import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from annotation_app import celery_app
 from annotation_app.errors import Conflict
 from annotation_app.models import PipelineJob, WorkerHeartbeat
 from annotation_app.models.jobs import JobStatus
@@ -234,7 +235,7 @@ def test_a_job_sent_while_the_broker_is_down_says_so(
     annotator = UserFactory()
     assignment = assignment_claim(annotator=annotator, project=item.project)
     audio = SimpleUploadedFile("take.webm", scene_webm, content_type="audio/webm;codecs=opus")
-    with celery_sends_to("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):  # port 1: nobody
+    with celery_sends_to(celery_app, "redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):  # port 1: nobody
         recording, created = recording_submit(
             assignment=assignment, annotator=annotator, audio=audio, client_uuid=uuid.uuid4()
         )

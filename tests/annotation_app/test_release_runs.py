@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from annotation_app import celery_app
 from annotation_app.errors import Conflict
 from annotation_app.models import DatasetRelease
 from annotation_app.selectors.export import ExportFilters
@@ -91,7 +92,7 @@ def cut(name, tmp_path, capture):
 def test_a_cut_while_the_broker_is_down_stays_queued_and_the_sweeper_sends_it(
     captions, tmp_path, empty_queue, django_capture_on_commit_callbacks
 ):
-    with celery_sends_to("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):  # port 1: nobody
+    with celery_sends_to(celery_app, "redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):  # port 1: nobody
         release = release_request(name="down", datasets=["pixmo-cap"], filters=ExportFilters(),
                                   uri=str(tmp_path / "down"), in_background=True).release
     release.refresh_from_db()

@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from PIL import Image as PILImage
 
+from annotation_app import celery_app
 from annotation_app.models import Caption, DatasetRelease, PipelineJob, Recording, Transcript
 from annotation_app.selectors.export import ExportFilters
 from annotation_app.services.assignments import assignment_claim
@@ -46,7 +47,7 @@ pytestmark = [
 @pytest.fixture
 def own_redis(tmp_path):
     server = OwnRedis(tmp_path)
-    with celery_sends_to(server.url):  # this process's sends go to the test's Redis
+    with celery_sends_to(celery_app, server.url):  # this process's sends go to the test's Redis
         yield server
     server.stop()
 
