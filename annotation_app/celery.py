@@ -30,11 +30,8 @@ class Heartbeat(bootsteps.StartStopStep):
     pool); the sweeper takes a worker silent for three beats for dead."""
 
     def __init__(self, worker, **kwargs):
-        from django.conf import settings
-
         from annotation_app.worker_identity import worker_instance_set
 
-        refuse_forking_on_sqlite(worker.pool_cls, engine=settings.DATABASES["default"]["ENGINE"])
         super().__init__(worker, **kwargs)
         worker_instance_set(f"{worker.hostname}/{os.getpid()}")
         self.stopped = threading.Event()
@@ -68,6 +65,16 @@ class Heartbeat(bootsteps.StartStopStep):
                 return
 
 
+class NoForkOnSqlite(bootsteps.Step):
+    """Stops a worker built with a prefork pool on SQLite before it starts (see below)."""
+
+    def __init__(self, worker, **kwargs):
+        from django.conf import settings
+
+        refuse_forking_on_sqlite(worker.pool_cls, engine=settings.DATABASES["default"]["ENGINE"])
+        super().__init__(worker, **kwargs)
+
+
 def refuse_forking_on_sqlite(pool, *, engine: str) -> None:
     """A prefork pool on SQLite would lose the database to its children (see CELERY_WORKER_POOL
     in the settings, which the command line's --pool does not override): a worker built with one
@@ -91,6 +98,7 @@ def consumed_queues(worker) -> list[str]:
     return sorted(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
 
 
+app.steps["worker"].add(NoForkOnSqlite)
 app.steps["worker"].add(Heartbeat)
 
 

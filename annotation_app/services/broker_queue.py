@@ -9,6 +9,7 @@ filesystem broker); for any other, or a queue too long to read cheaply, the answ
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -38,6 +39,24 @@ def broker_tasks() -> BrokerTasks | None:
     except Exception as error:  # noqa: BLE001 - an unreachable broker is "cannot tell", never a crash
         logger.warning("broker.unreadable reason=%s: %s", type(error).__name__, error)
     return None
+
+
+def queued_stuck_reason(*, task_id: str, queued_at: datetime, sent_at: datetime | None, now: datetime,
+                        broker: BrokerTasks | None) -> str | None:
+    """Why work queued under `task_id` (a pipeline job, a release export) has no task behind it, in
+    words; None while its send may still be on its way, or its task waits in the broker or was
+    taken by a worker about to start it. An unreadable broker (None) falls back to the age."""
+    grace = timedelta(seconds=settings.PIXMO_JOB_SEND_GRACE_SECONDS)
+    stuck_age = timedelta(seconds=settings.PIXMO_JOB_STUCK_SECONDS)
+    if sent_at is None:
+        return "never sent (the broker was unreachable)" if queued_at < now - grace else None
+    if sent_at >= now - grace:
+        return None
+    if broker is not None:
+        if task_id in broker.waiting or task_id in broker.taken:
+            return None
+        return "sent, but its task is in no broker queue and with no worker"
+    return f"queued for over {stuck_age.total_seconds() / 60:.0f} minutes" if sent_at < now - stuck_age else None
 
 
 def _redis_task_ids() -> BrokerTasks | None:

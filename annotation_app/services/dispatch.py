@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from celery import chain
 from django.db import DatabaseError, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
 from annotation_app.celery import app
@@ -64,9 +64,9 @@ def pipeline_dispatch(*, target_type: str, target_id: int, from_stage: str | Non
             task_id=Case(*[When(stage=stage, then=Value(tid)) for stage, tid in task_ids.items()]),
             status=JobStatus.QUEUED, error="", sent_at=None, send_error="", worker="",
         )
-    send_on_commit(lambda: _send_chain(target_type, target_id, task_ids),
-                   what=f"{target_type}={target_id} stages={','.join(stages)}",
-                   on_error=lambda error: _note_unsent(target_type, target_id, task_ids, error))
+    what = f"{target_type}={target_id} stages={','.join(stages)}"
+    rows = PipelineJob.objects.filter(task_id__in=task_ids.values())
+    send_on_commit(lambda: _send_chain(target_type, target_id, task_ids), what=what, rows=rows)
 
 
 def pipeline_stages(*, target_type: str, from_stage: str | None = None) -> tuple[str, ...]:
@@ -77,37 +77,33 @@ def pipeline_stages(*, target_type: str, from_stage: str | None = None) -> tuple
 def release_export_dispatch(*, release_id: int, task_id: str) -> None:
     """Send the release's export under `task_id` after commit. As with a pipeline job, a refused
     send leaves the row queued with "not yet sent" noted, and the sweeper sends it later."""
-    send_on_commit(lambda: _send_export(release_id, task_id), what=f"release={release_id}",
-                   on_error=lambda error: _note_export_unsent(release_id, task_id, error))
+    send_on_commit(lambda: app.signature(RELEASE_EXPORT_TASK, kwargs={"release_id": release_id}).apply_async(
+        task_id=task_id), what=f"release={release_id}", rows=DatasetRelease.objects.filter(pk=release_id, task_id=task_id))
 
 
-def _send_export(release_id: int, task_id: str) -> None:
-    app.signature(RELEASE_EXPORT_TASK, kwargs={"release_id": release_id}).apply_async(task_id=task_id)
-    try:
-        DatasetRelease.objects.filter(pk=release_id, task_id=task_id).update(sent_at=timezone.now(), send_error="")
-    except DatabaseError as error:  # sent, but not noted: the sweeper finds the task in the broker
-        logger.warning("dispatch.unnoted release=%s reason=%s", release_id, error)
-
-
-def _note_export_unsent(release_id: int, task_id: str, error: Exception) -> None:
-    reason = f"not yet sent: the broker refused it ({type(error).__name__}: {error})"[:500]
-    try:
-        DatasetRelease.objects.filter(pk=release_id, task_id=task_id, sent_at__isnull=True).update(send_error=reason)
-    except DatabaseError as db_error:
-        logger.warning("dispatch.unnoted release=%s reason=%s", release_id, db_error)
-
-
-def send_on_commit(send: Callable[[], object], *, what: str,
-                   on_error: Callable[[Exception], None] | None = None) -> None:
+def send_on_commit(send: Callable[[], object], *, what: str, rows: QuerySet | None = None) -> None:
+    """Run `send` after commit. `rows` (with `sent_at` and `send_error`) are the work it sends:
+    they are noted sent, or, when the broker refuses, "not yet sent" with the reason."""
     def run() -> None:
         try:
             send()
         except Exception as error:  # the broker is unreachable: the job row keeps the work
             logger.warning("dispatch.unsent %s reason=%s: %s", what, type(error).__name__, error)
-            if on_error is not None:
-                on_error(error)
+            if rows is not None:
+                reason = f"not yet sent: the broker refused it ({type(error).__name__}: {error})"[:500]
+                _note(rows.filter(sent_at__isnull=True), what, send_error=reason)
+        else:
+            if rows is not None:
+                _note(rows, what, sent_at=timezone.now(), send_error="")
 
     transaction.on_commit(run)
+
+
+def _note(rows: QuerySet, what: str, **values) -> None:
+    try:
+        rows.update(**values)
+    except DatabaseError as error:  # sent but not noted: the sweeper finds the task in the broker
+        logger.warning("dispatch.unnoted %s reason=%s", what, error)
 
 
 def _send_chain(target_type: str, target_id: int, task_ids: dict[str, str]) -> None:
@@ -115,15 +111,3 @@ def _send_chain(target_type: str, target_id: int, task_ids: dict[str, str]) -> N
     signatures = [app.signature(STAGE_TASK_NAMES[(stage, target_type)], kwargs=kwargs, immutable=True)
                   .set(task_id=task_id) for stage, task_id in task_ids.items()]
     (chain(*signatures) if len(signatures) > 1 else signatures[0]).apply_async()
-    try:
-        PipelineJob.objects.filter(task_id__in=task_ids.values()).update(sent_at=timezone.now(), send_error="")
-    except DatabaseError as error:  # sent, but not noted: the sweeper finds the task in the broker
-        logger.warning("dispatch.unnoted %s=%s reason=%s", target_type, target_id, error)
-
-
-def _note_unsent(target_type: str, target_id: int, task_ids: dict[str, str], error: Exception) -> None:
-    reason = f"not yet sent: the broker refused it ({type(error).__name__}: {error})"[:500]
-    try:
-        PipelineJob.objects.filter(task_id__in=task_ids.values(), sent_at__isnull=True).update(send_error=reason)
-    except DatabaseError as db_error:
-        logger.warning("dispatch.unnoted %s=%s reason=%s", target_type, target_id, db_error)

@@ -14,7 +14,7 @@ from annotation_app.errors import Conflict
 from annotation_app.models import AskTurn, PipelineJob, WorkerHeartbeat
 from annotation_app.models.ask import AskTurnStatus
 from annotation_app.models.jobs import JobStatus
-from annotation_app.services.broker_queue import BrokerTasks, broker_tasks
+from annotation_app.services.broker_queue import BrokerTasks, broker_tasks, queued_stuck_reason
 from annotation_app.services.dispatch import PIPELINES, pipeline_dispatch
 from annotation_app.worker_identity import worker_instance
 
@@ -104,18 +104,11 @@ def job_stuck_reason(job: PipelineJob, *, now: datetime, broker: BrokerTasks | N
     `broker` holds the task ids waiting in its queues and taken by workers (None: cannot be read).
     A running job's task taken by a worker that stopped beating is dead; a queued one's taken task
     is about to start."""
-    grace = timedelta(seconds=settings.PIXMO_JOB_SEND_GRACE_SECONDS)
     stuck_age = timedelta(seconds=settings.PIXMO_JOB_STUCK_SECONDS)
     waiting = broker is not None and job.task_id in broker.waiting
-    in_broker = waiting or (broker is not None and job.task_id in broker.taken)
     if job.status == JobStatus.QUEUED:
-        if job.sent_at is None:
-            return "never sent (the broker was unreachable)" if job.queued_at < now - grace else None
-        if job.sent_at >= now - grace or in_broker:
-            return None
-        if broker is not None:
-            return "sent, but its task is in no broker queue and with no worker"
-        return f"queued for over {stuck_age.total_seconds() / 60:.0f} minutes" if job.sent_at < now - stuck_age else None
+        return queued_stuck_reason(task_id=job.task_id, queued_at=job.queued_at, sent_at=job.sent_at, now=now,
+                                   broker=broker)
     if job.status == JobStatus.RUNNING:
         hard_limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
         if job.started_at and job.started_at < now - hard_limit:

@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Self
 
@@ -34,7 +34,7 @@ from django.utils import timezone
 from annotation_app.errors import Conflict
 from annotation_app.models import DatasetRelease
 from annotation_app.models.releases import ReleaseStatus
-from annotation_app.services.broker_queue import BrokerTasks, broker_tasks
+from annotation_app.services.broker_queue import BrokerTasks, broker_tasks, queued_stuck_reason
 from annotation_app.services.dispatch import release_export_dispatch
 from annotation_app.worker_identity import worker_instance
 
@@ -72,24 +72,24 @@ def release_writer_live(release: DatasetRelease, *, now: datetime | None = None)
 def release_stuck_reason(release: DatasetRelease, *, now: datetime, broker: BrokerTasks | None) -> str | None:
     """Why this queued or building export has no live writer behind it, in words; None when it has one
     (or is not the sweeper's: finished, failed, or never sent to a worker)."""
-    grace = timedelta(seconds=settings.PIXMO_JOB_SEND_GRACE_SECONDS)
-    stuck_age = timedelta(seconds=settings.PIXMO_JOB_STUCK_SECONDS)
     if release.status == ReleaseStatus.QUEUED and release.task_id and not release.task_id.startswith(LOCAL):
-        if release.sent_at is None:
-            queued = release.queued_at or release.created_at
-            return "never sent (the broker was unreachable)" if queued < now - grace else None
-        if release.sent_at >= now - grace:
-            return None
-        if broker is not None:
-            if release.task_id in broker.waiting or release.task_id in broker.taken:
-                return None
-            return "sent, but its task is in no broker queue and with no worker"
-        return f"queued for over {stuck_age.total_seconds() / 60:.0f} minutes" if release.sent_at < now - stuck_age else None
+        return queued_stuck_reason(task_id=release.task_id, queued_at=release.queued_at or release.created_at,
+                                   sent_at=release.sent_at, now=now, broker=broker)
     if release.status == ReleaseStatus.BUILDING and not release_writer_live(release, now=now):
         last = release.beat_at or release.queued_at or release.created_at
         writer = f" ({release.worker})" if release.worker else ""
         return f"its writer{writer} stopped beating {(now - last).total_seconds():.0f} s ago"
     return None
+
+
+def release_send_reason(release: DatasetRelease) -> str | None:
+    """Why an unfinished release should be sent (again) to a worker, in words: it failed, was made
+    for a foreground run that never started, or is stuck; None while a send or a writer is on it."""
+    if release.status == ReleaseStatus.FAILED:
+        return f"failed: {release.error}"
+    if release.status == ReleaseStatus.QUEUED and not release.task_id:
+        return "never sent to a worker"
+    return release_stuck_reason(release, now=timezone.now(), broker=broker_tasks())
 
 
 def release_exports_stuck(*, now: datetime | None = None) -> list[tuple[DatasetRelease, str]]:
@@ -124,8 +124,8 @@ class ExportRun:
 
     release_id: int
     task_id: str
-    superseded: threading.Event
-    stopped: threading.Event
+    superseded: threading.Event = field(default_factory=threading.Event)
+    stopped: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
     def check(self) -> None:
@@ -186,7 +186,7 @@ def release_export_take(*, release: DatasetRelease, task_id: str | None) -> Expo
             f"{socket.gethostname()}/{os.getpid()} (pixmo export)"
         DatasetRelease.objects.filter(pk=row.pk).update(status=ReleaseStatus.BUILDING, error="", task_id=owner,
                                                          worker=worker, beat_at=timezone.now(), send_error="")
-    return ExportRun(release_id=release.pk, task_id=owner, superseded=threading.Event(), stopped=threading.Event())
+    return ExportRun(release_id=release.pk, task_id=owner)
 
 
 @transaction.atomic
@@ -196,12 +196,10 @@ def release_export_retry(*, release: DatasetRelease) -> DatasetRelease:
     row = DatasetRelease.objects.select_for_update().get(pk=release.pk)
     if row.status == ReleaseStatus.COMPLETE:
         raise Conflict(f"release '{row.name}' is complete; there is nothing to send")
-    why = None if row.status == ReleaseStatus.FAILED else release_stuck_reason(row, now=timezone.now(),
-                                                                                broker=broker_tasks())
-    if row.status != ReleaseStatus.FAILED and why is None:
+    if (why := release_send_reason(row)) is None:
         state = (f"being written by {row.worker} ({row.progress:.0%} done)" if release_writer_live(row)
                  else "queued and on its way to a worker")
         raise Conflict(f"release '{row.name}' is {state}; only a failed or stuck export is sent again")
     release_export_queue(release_id=row.pk, resend=True)
-    logger.warning("release.retried release=%s reason=%s", row.name, why or f"failed: {row.error}")
+    logger.warning("release.retried release=%s reason=%s", row.name, why)
     return DatasetRelease.objects.get(pk=row.pk)

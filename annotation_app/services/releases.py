@@ -25,12 +25,11 @@ from annotation_app.models import DatasetRelease, ModelProvenance, Project, Proj
 from annotation_app.models.releases import ReleaseStatus
 from annotation_app.selectors import export as sources
 from annotation_app.services.audit import audit_log
-from annotation_app.services.broker_queue import broker_tasks
 from annotation_app.services.release_runs import (
     ExportSuperseded,
     release_export_queue,
     release_export_take,
-    release_stuck_reason,
+    release_send_reason,
 )
 from pixmo_builders.builders import explanations, points, text
 from pixmo_builders.manifest import (
@@ -104,9 +103,7 @@ def release_request(*, name: str, datasets: list[str], filters: sources.ExportFi
     if existing is not None:
         release = _resumable(existing, chosen, filters)
         if in_background:
-            why = None if release.status == ReleaseStatus.FAILED else release_stuck_reason(
-                release, now=timezone.now(), broker=broker_tasks())
-            if release.status == ReleaseStatus.FAILED or why is not None or not release.task_id:
+            if release_send_reason(release) is not None:
                 release_export_queue(release_id=release.pk, resend=bool(release.task_id))
                 release.refresh_from_db()
                 return ReleaseRequest(release=release, resumed=True)
