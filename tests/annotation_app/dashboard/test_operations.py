@@ -177,7 +177,9 @@ def test_every_link_on_the_releases_page_resolves(db, client_as, admin_user, tmp
         assert hashlib.sha256(_body(client.get(href))).hexdigest() == files[key]["sha256"], key
     row = html[html.index('data-release="nov"'):]
     assert "Accepted rows only, from projects caps and pts, by all annotators." in row
-    assert '<th scope="row">pixmo-points</th><td>1</td>' in row and "{'" not in html
+    # One points row, in whichever split its image's hash sends it (the factory's images differ
+    # with the tests run before this one).
+    assert re.search(r'<th scope="row">pixmo-points</th>(?:<td>–</td>)*<td>1</td>', row) and "{'" not in html
     assert "{'" not in _body(client.get(downloads["README.md"])).decode()
 
 
